@@ -1,0 +1,101 @@
+//! Where evaluation finds prerequisite flags and segments: the [`Store`] trait and [`FlagData`].
+
+use rustc_hash::FxHashMap;
+
+use crate::model::{AllData, Flag, Segment};
+use crate::prepare::{PreparedFlag, PreparedSegment};
+
+/// Read access to an environment's prepared flags and segments.
+///
+/// Implementations must hide deleted items (tombstones): a deleted flag or segment is absent.
+pub trait Store {
+    /// The live flag with this key.
+    fn flag(&self, key: &str) -> Option<&PreparedFlag>;
+    /// The live segment with this key.
+    fn segment(&self, key: &str) -> Option<&PreparedSegment>;
+}
+
+/// An environment's flags and segments, prepared for evaluation, keyed for O(1) lookup.
+#[derive(Debug, Default)]
+pub struct FlagData {
+    flags: FxHashMap<String, PreparedFlag>,
+    segments: FxHashMap<String, PreparedSegment>,
+}
+
+/// A data file or payload that is not valid flag data.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid flag data at {path} (line {line}, column {column}): {message}")]
+pub struct DataError {
+    /// JSON path of the offending value, e.g. `flags.my-flag.rules[0].clauses`.
+    pub path: String,
+    /// 1-based line in the input.
+    pub line: usize,
+    /// 1-based column in the input.
+    pub column: usize,
+    /// What was wrong.
+    pub message: String,
+}
+
+impl FlagData {
+    /// Empty data.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses a server-side polling payload `{"flags": {...}, "segments": {...}}`, naming the
+    /// JSON path of the first malformed value on failure. Deleted items are kept as tombstones.
+    pub fn from_json(json: &str) -> Result<Self, DataError> {
+        let mut deserializer = serde_json::Deserializer::from_str(json);
+        let data: AllData = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            let path = error.path().to_string();
+            let inner = error.into_inner();
+            DataError { path, line: inner.line(), column: inner.column(), message: inner.to_string() }
+        })?;
+        Ok(Self::from_all_data(data))
+    }
+
+    /// Prepares every flag and segment of a payload.
+    pub fn from_all_data(data: AllData) -> Self {
+        let mut flag_data = Self::new();
+        for (key, mut flag) in data.flags {
+            flag.key = key;
+            flag_data.upsert_flag(flag);
+        }
+        for (key, mut segment) in data.segments {
+            segment.key = key;
+            flag_data.upsert_segment(segment);
+        }
+        flag_data
+    }
+
+    /// Inserts or replaces a flag (a tombstone hides it). No version check: callers that
+    /// apply streamed updates compare versions first.
+    pub fn upsert_flag(&mut self, flag: Flag) {
+        self.flags.insert(flag.key.clone(), PreparedFlag::new(flag));
+    }
+
+    /// Inserts or replaces a segment (a tombstone hides it).
+    pub fn upsert_segment(&mut self, segment: Segment) {
+        self.segments.insert(segment.key.clone(), PreparedSegment::new(segment));
+    }
+
+    /// Every flag, tombstones included.
+    pub fn flags(&self) -> impl Iterator<Item = &PreparedFlag> {
+        self.flags.values()
+    }
+
+    /// Every segment, tombstones included.
+    pub fn segments(&self) -> impl Iterator<Item = &PreparedSegment> {
+        self.segments.values()
+    }
+}
+
+impl Store for FlagData {
+    fn flag(&self, key: &str) -> Option<&PreparedFlag> {
+        self.flags.get(key).filter(|flag| !flag.flag().deleted)
+    }
+
+    fn segment(&self, key: &str) -> Option<&PreparedSegment> {
+        self.segments.get(key).filter(|segment| !segment.segment().deleted)
+    }
+}

@@ -28,19 +28,31 @@ impl AttributeRef {
         let components = if reference.is_empty() {
             Err(InvalidRef::Empty)
         } else if let Some(path) = reference.strip_prefix('/') {
-            path.split('/').map(unescape).collect::<Result<Vec<_>, _>>().map(Vec::into_boxed_slice)
+            path.split('/')
+                .map(unescape)
+                .collect::<Result<Vec<_>, _>>()
+                .map(Vec::into_boxed_slice)
         } else {
             Ok(vec![Box::from(reference)].into_boxed_slice())
         };
-        Self { raw: reference.into(), components }
+        Self {
+            raw: reference.into(),
+            components,
+        }
     }
 
     /// A reference to the top-level attribute with exactly this name, as clauses and rollouts
     /// without a `contextKind` read their attribute (spec 1.10). Only `""` is invalid.
     pub fn literal(name: &str) -> Self {
-        let components =
-            if name.is_empty() { Err(InvalidRef::Empty) } else { Ok(vec![Box::from(name)].into_boxed_slice()) };
-        Self { raw: name.into(), components }
+        let components = if name.is_empty() {
+            Err(InvalidRef::Empty)
+        } else {
+            Ok(vec![Box::from(name)].into_boxed_slice())
+        };
+        Self {
+            raw: name.into(),
+            components,
+        }
     }
 
     /// The reference as it was written.
@@ -104,7 +116,9 @@ mod tests {
     use super::*;
 
     fn components(reference: &AttributeRef) -> Result<Vec<&str>, InvalidRef> {
-        reference.components().map(|c| c.iter().map(|s| &**s).collect())
+        reference
+            .components()
+            .map(|c| c.iter().map(|s| &**s).collect())
     }
 
     #[test]
@@ -126,13 +140,22 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(components(&AttributeRef::parse(input)), expected, "{input}");
         }
-        assert_eq!(components(&AttributeRef::parse("/x/")), Err(InvalidRef::EmptyComponent));
+        assert_eq!(
+            components(&AttributeRef::parse("/x/")),
+            Err(InvalidRef::EmptyComponent)
+        );
     }
 
     #[test]
     fn literal_references_keep_slashes_and_tildes() {
-        assert_eq!(components(&AttributeRef::literal("/a~1b")), Ok(vec!["/a~1b"]));
-        assert_eq!(components(&AttributeRef::literal("")), Err(InvalidRef::Empty));
+        assert_eq!(
+            components(&AttributeRef::literal("/a~1b")),
+            Ok(vec!["/a~1b"])
+        );
+        assert_eq!(
+            components(&AttributeRef::literal("")),
+            Err(InvalidRef::Empty)
+        );
     }
 
     #[test]

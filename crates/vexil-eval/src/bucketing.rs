@@ -37,9 +37,17 @@ pub(crate) struct ContextBucket {
 /// Buckets the individual context of `kind` by `attribute` (spec 4.2). The caller has checked
 /// that `attribute` is valid. A missing kind, a missing attribute or a value that is neither a
 /// string nor an integral number gives bucket `0.0`.
-pub(crate) fn bucket_context(context: &Context, kind: &str, attribute: &AttributeRef, prefix: &str) -> ContextBucket {
+pub(crate) fn bucket_context(
+    context: &Context,
+    kind: &str,
+    attribute: &AttributeRef,
+    prefix: &str,
+) -> ContextBucket {
     let Some(individual) = context.individual(kind) else {
-        return ContextBucket { value: 0.0, has_kind: false };
+        return ContextBucket {
+            value: 0.0,
+            has_kind: false,
+        };
     };
     let mut digits = itoa::Buffer::new();
     let value = match individual.get(attribute) {
@@ -50,7 +58,10 @@ pub(crate) fn bucket_context(context: &Context, kind: &str, attribute: &Attribut
         },
         _ => 0.0,
     };
-    ContextBucket { value, has_kind: true }
+    ContextBucket {
+        value,
+        has_kind: true,
+    }
 }
 
 /// The integer value of a JSON number with no fractional part.
@@ -92,10 +103,20 @@ mod tests {
     #[test]
     fn integral_numbers_bucket_like_their_decimal_text() {
         let key = AttributeRef::parse("n");
-        for (n, text) in [(json!(33333), "33333"), (json!(99999.0), "99999"), (json!(-5), "-5")] {
+        for (n, text) in [
+            (json!(33333), "33333"),
+            (json!(99999.0), "99999"),
+            (json!(-5), "-5"),
+        ] {
             let context = Context::from_json(&json!({"kind": "user", "key": "k", "n": n})).unwrap();
             let bucketed = bucket_context(&context, "user", &key, "hashKey.saltyA");
-            assert_eq!(bucketed, ContextBucket { value: bucket("hashKey.saltyA", text), has_kind: true });
+            assert_eq!(
+                bucketed,
+                ContextBucket {
+                    value: bucket("hashKey.saltyA", text),
+                    has_kind: true
+                }
+            );
         }
     }
 
@@ -103,17 +124,37 @@ mod tests {
     fn unbucketable_values_give_bucket_zero() {
         let attribute = AttributeRef::parse("v");
         for value in [json!(1.5), json!(true), json!(["x"]), json!({"x": "y"})] {
-            let context = Context::from_json(&json!({"kind": "user", "key": "k", "v": value})).unwrap();
-            assert_eq!(bucket_context(&context, "user", &attribute, "p").value, 0.0, "{value}");
+            let context =
+                Context::from_json(&json!({"kind": "user", "key": "k", "v": value})).unwrap();
+            assert_eq!(
+                bucket_context(&context, "user", &attribute, "p").value,
+                0.0,
+                "{value}"
+            );
         }
         let context = Context::from_json(&json!({"kind": "user", "key": "k"})).unwrap();
-        assert_eq!(bucket_context(&context, "user", &attribute, "p"), ContextBucket { value: 0.0, has_kind: true });
-        assert_eq!(bucket_context(&context, "org", &attribute, "p"), ContextBucket { value: 0.0, has_kind: false });
+        assert_eq!(
+            bucket_context(&context, "user", &attribute, "p"),
+            ContextBucket {
+                value: 0.0,
+                has_kind: true
+            }
+        );
+        assert_eq!(
+            bucket_context(&context, "org", &attribute, "p"),
+            ContextBucket {
+                value: 0.0,
+                has_kind: false
+            }
+        );
     }
 
     #[test]
     fn multi_kind_contexts_bucket_the_rollout_kind() {
-        let context = Context::from_json(&json!({"kind": "multi", "user": {"key": "a"}, "org": {"key": "acme"}})).unwrap();
+        let context = Context::from_json(
+            &json!({"kind": "multi", "user": {"key": "a"}, "org": {"key": "acme"}}),
+        )
+        .unwrap();
         let bucketed = bucket_context(&context, "org", &AttributeRef::parse("key"), "p");
         assert_eq!(bucketed.value, bucket("p", "acme"));
     }

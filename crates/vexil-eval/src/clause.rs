@@ -48,19 +48,24 @@ fn clause_matches<S: Store + ?Sized>(
         return Err(Malformed);
     }
     if clause.attribute.is_kind() {
-        let any_kind = context
-            .individuals()
-            .iter()
-            .any(|individual| individual.get(&clause.attribute).is_some_and(|kind| clause.matcher.matches(kind)));
+        let any_kind = context.individuals().iter().any(|individual| {
+            individual
+                .get(&clause.attribute)
+                .is_some_and(|kind| clause.matcher.matches(kind))
+        });
         return Ok(any_kind != clause.negate);
     }
     // A missing kind or attribute is a non-match that `negate` does not invert.
-    let Some(value) = context.individual(&clause.kind).and_then(|individual| individual.get(&clause.attribute))
+    let Some(value) = context
+        .individual(&clause.kind)
+        .and_then(|individual| individual.get(&clause.attribute))
     else {
         return Ok(false);
     };
     let matched = match value {
-        Value::Array(elements) => elements.iter().any(|element| clause.matcher.matches(element)),
+        Value::Array(elements) => elements
+            .iter()
+            .any(|element| clause.matcher.matches(element)),
         scalar => clause.matcher.matches(scalar),
     };
     Ok(matched != clause.negate)

@@ -66,11 +66,15 @@ impl Context {
     pub fn from_json(value: &Value) -> Result<Self, ContextError> {
         let object = value.as_object().ok_or(ContextError::NotAnObject)?;
         match object.get("kind") {
-            None => Ok(Self { individuals: vec![parse_old_user(object)?] }),
+            None => Ok(Self {
+                individuals: vec![parse_old_user(object)?],
+            }),
             Some(Value::String(kind)) if kind == "multi" => parse_multi(object),
             Some(Value::String(kind)) => {
                 validate_kind(kind)?;
-                Ok(Self { individuals: vec![parse_individual(kind, object)?] })
+                Ok(Self {
+                    individuals: vec![parse_individual(kind, object)?],
+                })
             }
             Some(_) => Err(ContextError::KindNotString),
         }
@@ -91,7 +95,9 @@ impl Context {
 
     /// The individual context of this kind, if present.
     pub fn individual(&self, kind: &str) -> Option<&IndividualContext> {
-        self.individuals.iter().find(|individual| individual.kind() == kind)
+        self.individuals
+            .iter()
+            .find(|individual| individual.kind() == kind)
     }
 
     /// Whether this is a multi-kind context with more than one kind.
@@ -118,7 +124,9 @@ impl Context {
 impl IndividualContext {
     /// The context kind.
     pub fn kind(&self) -> &str {
-        self.kind.as_str().expect("kind is a string by construction")
+        self.kind
+            .as_str()
+            .expect("kind is a string by construction")
     }
 
     /// The context key.
@@ -175,7 +183,9 @@ fn escape_key(key: &str) -> String {
 }
 
 fn validate_kind(kind: &str) -> Result<(), ContextError> {
-    let valid_chars = kind.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    let valid_chars = kind
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
     if kind.is_empty() || kind == "kind" || kind == "multi" || !valid_chars {
         return Err(ContextError::InvalidKind(kind.to_owned()));
     }
@@ -186,7 +196,9 @@ fn parse_multi(object: &Map<String, Value>) -> Result<Context, ContextError> {
     let mut individuals = Vec::with_capacity(object.len().saturating_sub(1));
     for (kind, nested) in object.iter().filter(|(name, _)| *name != "kind") {
         validate_kind(kind)?;
-        let nested = nested.as_object().ok_or_else(|| ContextError::NestedNotAnObject(kind.clone()))?;
+        let nested = nested
+            .as_object()
+            .ok_or_else(|| ContextError::NestedNotAnObject(kind.clone()))?;
         individuals.push(parse_individual(kind, nested)?);
     }
     if individuals.is_empty() {
@@ -197,10 +209,17 @@ fn parse_multi(object: &Map<String, Value>) -> Result<Context, ContextError> {
 }
 
 /// Parses a new-format individual context; `object` may carry a `kind` property (ignored here).
-fn parse_individual(kind: &str, object: &Map<String, Value>) -> Result<IndividualContext, ContextError> {
+fn parse_individual(
+    kind: &str,
+    object: &Map<String, Value>,
+) -> Result<IndividualContext, ContextError> {
     let key = match object.get("key") {
         Some(Value::String(key)) if !key.is_empty() => key.clone(),
-        _ => return Err(ContextError::MissingKey { kind: kind.to_owned() }),
+        _ => {
+            return Err(ContextError::MissingKey {
+                kind: kind.to_owned(),
+            })
+        }
     };
     let mut individual = IndividualContext {
         kind: Value::String(kind.to_owned()),
@@ -215,7 +234,10 @@ fn parse_individual(kind: &str, object: &Map<String, Value>) -> Result<Individua
         individual.private_attributes = private_attributes(meta)?;
     }
     for (name, value) in object {
-        let is_builtin = matches!(name.as_str(), "kind" | "key" | "name" | "anonymous" | "_meta" | "");
+        let is_builtin = matches!(
+            name.as_str(),
+            "kind" | "key" | "name" | "anonymous" | "_meta" | ""
+        );
         if !is_builtin && !value.is_null() {
             individual.attributes.insert(name.clone(), value.clone());
         }
@@ -224,7 +246,10 @@ fn parse_individual(kind: &str, object: &Map<String, Value>) -> Result<Individua
 }
 
 fn private_attributes(meta: &Value) -> Result<Vec<AttributeRef>, ContextError> {
-    let wrong = || ContextError::WrongType { attribute: "_meta".into(), expected: "an object" };
+    let wrong = || ContextError::WrongType {
+        attribute: "_meta".into(),
+        expected: "an object",
+    };
     let meta = match meta {
         Value::Null => return Ok(Vec::new()),
         Value::Object(meta) => meta,
@@ -234,20 +259,29 @@ fn private_attributes(meta: &Value) -> Result<Vec<AttributeRef>, ContextError> {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|item| item.as_str().map(AttributeRef::parse).ok_or_else(string_array_error("_meta.privateAttributes")))
+            .map(|item| {
+                item.as_str()
+                    .map(AttributeRef::parse)
+                    .ok_or_else(string_array_error("_meta.privateAttributes"))
+            })
             .collect(),
         Some(_) => Err(string_array_error("_meta.privateAttributes")()),
     }
 }
 
 /// Built-in string attributes of old-style users that become top-level attributes.
-const OLD_USER_STRING_ATTRIBUTES: [&str; 6] = ["firstName", "lastName", "email", "country", "avatar", "ip"];
+const OLD_USER_STRING_ATTRIBUTES: [&str; 6] =
+    ["firstName", "lastName", "email", "country", "avatar", "ip"];
 
 /// Parses an old-style user (spec 2.4). Its key may be empty.
 fn parse_old_user(object: &Map<String, Value>) -> Result<IndividualContext, ContextError> {
     let key = match object.get("key") {
         Some(Value::String(key)) => key.clone(),
-        _ => return Err(ContextError::MissingKey { kind: "user".into() }),
+        _ => {
+            return Err(ContextError::MissingKey {
+                kind: "user".into(),
+            })
+        }
     };
     let mut individual = IndividualContext {
         kind: Value::String("user".into()),
@@ -260,27 +294,41 @@ fn parse_old_user(object: &Map<String, Value>) -> Result<IndividualContext, Cont
     };
     for name in OLD_USER_STRING_ATTRIBUTES {
         if let Some(value) = optional_string(object, name)? {
-            individual.attributes.insert(name.into(), Value::String(value));
+            individual
+                .attributes
+                .insert(name.into(), Value::String(value));
         }
     }
     match object.get("custom") {
         None | Some(Value::Null) => {}
         Some(Value::Object(custom)) => {
             for (name, value) in custom {
-                let is_reserved = matches!(name.as_str(), "kind" | "key" | "name" | "anonymous" | "_meta" | "");
+                let is_reserved = matches!(
+                    name.as_str(),
+                    "kind" | "key" | "name" | "anonymous" | "_meta" | ""
+                );
                 if !is_reserved && !value.is_null() {
                     individual.attributes.insert(name.clone(), value.clone());
                 }
             }
         }
-        Some(_) => return Err(ContextError::WrongType { attribute: "custom".into(), expected: "an object" }),
+        Some(_) => {
+            return Err(ContextError::WrongType {
+                attribute: "custom".into(),
+                expected: "an object",
+            })
+        }
     }
     match object.get("privateAttributeNames") {
         None | Some(Value::Null) => {}
         Some(Value::Array(items)) => {
             individual.private_attributes = items
                 .iter()
-                .map(|item| item.as_str().map(AttributeRef::literal).ok_or_else(string_array_error("privateAttributeNames")))
+                .map(|item| {
+                    item.as_str()
+                        .map(AttributeRef::literal)
+                        .ok_or_else(string_array_error("privateAttributeNames"))
+                })
                 .collect::<Result<_, _>>()?;
         }
         Some(_) => return Err(string_array_error("privateAttributeNames")()),
@@ -288,11 +336,17 @@ fn parse_old_user(object: &Map<String, Value>) -> Result<IndividualContext, Cont
     Ok(individual)
 }
 
-fn optional_string(object: &Map<String, Value>, name: &str) -> Result<Option<String>, ContextError> {
+fn optional_string(
+    object: &Map<String, Value>,
+    name: &str,
+) -> Result<Option<String>, ContextError> {
     match object.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(value)) => Ok(Some(value.clone())),
-        Some(_) => Err(ContextError::WrongType { attribute: name.into(), expected: "a string or null" }),
+        Some(_) => Err(ContextError::WrongType {
+            attribute: name.into(),
+            expected: "a string or null",
+        }),
     }
 }
 
@@ -300,12 +354,18 @@ fn optional_bool(object: &Map<String, Value>, name: &str) -> Result<bool, Contex
     match object.get(name) {
         None | Some(Value::Null) => Ok(false),
         Some(Value::Bool(value)) => Ok(*value),
-        Some(_) => Err(ContextError::WrongType { attribute: name.into(), expected: "a boolean or null" }),
+        Some(_) => Err(ContextError::WrongType {
+            attribute: name.into(),
+            expected: "a boolean or null",
+        }),
     }
 }
 
 fn string_array_error(attribute: &'static str) -> impl Fn() -> ContextError {
-    move || ContextError::WrongType { attribute: attribute.into(), expected: "an array of strings" }
+    move || ContextError::WrongType {
+        attribute: attribute.into(),
+        expected: "an array of strings",
+    }
 }
 
 #[cfg(test)]

@@ -44,7 +44,10 @@ pub(crate) fn parse_rfc3339(text: &str) -> Option<Instant> {
     let mut rest = &bytes[19..];
     let mut nanos = 0;
     if let Some(after_dot) = rest.strip_prefix(b".") {
-        let count = after_dot.iter().take_while(|byte| byte.is_ascii_digit()).count();
+        let count = after_dot
+            .iter()
+            .take_while(|byte| byte.is_ascii_digit())
+            .count();
         if !(1..=9).contains(&count) {
             return None;
         }
@@ -100,7 +103,8 @@ pub(crate) fn instant_of(value: &Value) -> Option<Instant> {
 /// The value of a run of ASCII digits; `None` if any byte is not a digit.
 fn digits(bytes: &[u8]) -> Option<i128> {
     bytes.iter().try_fold(0_i128, |total, byte| {
-        byte.is_ascii_digit().then(|| total * 10 + i128::from(byte - b'0'))
+        byte.is_ascii_digit()
+            .then(|| total * 10 + i128::from(byte - b'0'))
     })
 }
 
@@ -163,7 +167,10 @@ mod tests {
             ("1970-01-01T00:00:00.123456789Z", 123_456_789),
             ("1969-12-31T23:59:59Z", -NANOS_PER_SECOND),
             ("1969-12-31T23:59:59.9Z", -100_000_000),
-            ("1970-01-01T00:00:00+23:59", -(23 * 3600 + 59 * 60) * NANOS_PER_SECOND),
+            (
+                "1970-01-01T00:00:00+23:59",
+                -(23 * 3600 + 59 * 60) * NANOS_PER_SECOND,
+            ),
             ("1970-01-01T00:00:00-00:30", 1800 * NANOS_PER_SECOND),
             ("2000-02-29T00:00:00Z", 951_782_400 * NANOS_PER_SECOND),
             ("2020-06-09T18:53:52Z", 1_591_728_832 * NANOS_PER_SECOND),
@@ -253,7 +260,10 @@ mod tests {
             (json!(1.9), NANOS_PER_MILLISECOND),
             (json!(-1.9), -NANOS_PER_MILLISECOND),
             (json!(-0.5), 0),
-            (json!(i64::MIN), i128::from(i64::MIN) * NANOS_PER_MILLISECOND),
+            (
+                json!(i64::MIN),
+                i128::from(i64::MIN) * NANOS_PER_MILLISECOND,
+            ),
         ];
         for (value, expected) in cases {
             assert_eq!(instant_of(&value), Some(expected), "{value}");

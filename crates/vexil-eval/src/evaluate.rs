@@ -10,7 +10,12 @@ use crate::store::Store;
 /// Told about every prerequisite evaluation, for the `prereqOf` feature events of spec 6.4.
 pub trait PrerequisiteObserver {
     /// `prerequisite` was evaluated, with `detail`, as a prerequisite of the flag `prerequisite_of`.
-    fn on_prerequisite(&mut self, prerequisite: &PreparedFlag, detail: &EvaluationDetail<'_>, prerequisite_of: &str);
+    fn on_prerequisite(
+        &mut self,
+        prerequisite: &PreparedFlag,
+        detail: &EvaluationDetail<'_>,
+        prerequisite_of: &str,
+    );
 }
 
 /// Ignores prerequisite evaluations.
@@ -22,7 +27,11 @@ impl PrerequisiteObserver for () {
 ///
 /// Never fails: invalid flag data gives `ERROR/MALFORMED_FLAG` with no value. Does not
 /// allocate. For unknown flags, invalid contexts and typed calls see [`crate::variation_detail`].
-pub fn evaluate<'a, S: Store + ?Sized>(flag: &'a PreparedFlag, context: &Context, store: &'a S) -> EvaluationDetail<'a> {
+pub fn evaluate<'a, S: Store + ?Sized>(
+    flag: &'a PreparedFlag,
+    context: &Context,
+    store: &'a S,
+) -> EvaluationDetail<'a> {
     evaluate_with(flag, context, store, &mut ())
 }
 
@@ -33,7 +42,8 @@ pub fn evaluate_with<'a, S: Store + ?Sized, O: PrerequisiteObserver + ?Sized>(
     store: &'a S,
     observer: &mut O,
 ) -> EvaluationDetail<'a> {
-    evaluate_flag(flag, context, store, None, observer).unwrap_or(EvaluationDetail::error(ErrorKind::MalformedFlag))
+    evaluate_flag(flag, context, store, None, observer)
+        .unwrap_or(EvaluationDetail::error(ErrorKind::MalformedFlag))
 }
 
 /// The keys of the flags whose prerequisites are being evaluated, as a stack on the call stack.
@@ -77,14 +87,18 @@ fn evaluate_flag<'a, S: Store + ?Sized, O: PrerequisiteObserver + ?Sized>(
     for (rule_index, rule) in flag.rules.iter().enumerate() {
         if all_match(&rule.clauses, context, store, None)? {
             let rule_id = flag.flag().rules[rule_index].id.as_str();
-            return Ok(serve(flag, &rule.serve, context, |in_experiment| Reason::RuleMatch {
-                rule_index,
-                rule_id,
-                in_experiment,
+            return Ok(serve(flag, &rule.serve, context, |in_experiment| {
+                Reason::RuleMatch {
+                    rule_index,
+                    rule_id,
+                    in_experiment,
+                }
             }));
         }
     }
-    Ok(serve(flag, &flag.fallthrough, context, |in_experiment| Reason::Fallthrough { in_experiment }))
+    Ok(serve(flag, &flag.fallthrough, context, |in_experiment| {
+        Reason::Fallthrough { in_experiment }
+    }))
 }
 
 /// The reason of the first failing prerequisite, if any (spec 3.4).
@@ -99,9 +113,14 @@ fn failed_prerequisite<'a, S: Store + ?Sized, O: PrerequisiteObserver + ?Sized>(
     if prerequisites.is_empty() {
         return Ok(None);
     }
-    let chain = PrerequisiteChain { key: flag.key(), parent: chain };
+    let chain = PrerequisiteChain {
+        key: flag.key(),
+        parent: chain,
+    };
     for prerequisite in prerequisites {
-        let failed = Reason::PrerequisiteFailed { prerequisite_key: &prerequisite.key };
+        let failed = Reason::PrerequisiteFailed {
+            prerequisite_key: &prerequisite.key,
+        };
         let Some(prerequisite_flag) = store.flag(&prerequisite.key) else {
             return Ok(Some(failed));
         };
@@ -111,7 +130,9 @@ fn failed_prerequisite<'a, S: Store + ?Sized, O: PrerequisiteObserver + ?Sized>(
         let detail = evaluate_flag(prerequisite_flag, context, store, Some(&chain), observer)?;
         observer.on_prerequisite(prerequisite_flag, &detail, flag.key());
         let passed = prerequisite_flag.flag().on
-            && detail.variation_index.is_some_and(|index| index as i64 == prerequisite.variation);
+            && detail
+                .variation_index
+                .is_some_and(|index| index as i64 == prerequisite.variation);
         if !passed {
             return Ok(Some(failed));
         }
@@ -123,7 +144,10 @@ fn failed_prerequisite<'a, S: Store + ?Sized, O: PrerequisiteObserver + ?Sized>(
 fn target_match(flag: &PreparedFlag, context: &Context) -> Option<i64> {
     flag.targets.iter().find_map(|target| {
         let individual = context.individual(&target.kind)?;
-        target.keys.contains(individual.key()).then_some(target.variation)
+        target
+            .keys
+            .contains(individual.key())
+            .then_some(target.variation)
     })
 }
 
@@ -131,15 +155,30 @@ fn target_match(flag: &PreparedFlag, context: &Context) -> Option<i64> {
 fn off_result<'a>(flag: &'a PreparedFlag, reason: Reason<'a>) -> EvaluationDetail<'a> {
     match flag.flag().off_variation {
         Some(index) => variation_result(flag, index, reason),
-        None => EvaluationDetail { value: None, variation_index: None, reason },
+        None => EvaluationDetail {
+            value: None,
+            variation_index: None,
+            reason,
+        },
     }
 }
 
 /// The variation at `index`, or `MALFORMED_FLAG` when it is out of range.
-fn variation_result<'a>(flag: &'a PreparedFlag, index: i64, reason: Reason<'a>) -> EvaluationDetail<'a> {
+fn variation_result<'a>(
+    flag: &'a PreparedFlag,
+    index: i64,
+    reason: Reason<'a>,
+) -> EvaluationDetail<'a> {
     let variations = &flag.flag().variations;
-    match usize::try_from(index).ok().and_then(|i| variations.get(i).map(|value| (i, value))) {
-        Some((index, value)) => EvaluationDetail { value: Some(value), variation_index: Some(index), reason },
+    match usize::try_from(index)
+        .ok()
+        .and_then(|i| variations.get(i).map(|value| (i, value)))
+    {
+        Some((index, value)) => EvaluationDetail {
+            value: Some(value),
+            variation_index: Some(index),
+            reason,
+        },
         None => EvaluationDetail::error(ErrorKind::MalformedFlag),
     }
 }
@@ -159,7 +198,12 @@ fn serve<'a>(
     if !rollout.bucket_by.is_valid() {
         return EvaluationDetail::error(ErrorKind::MalformedFlag);
     }
-    let bucket = bucket_context(context, &rollout.context_kind, &rollout.bucket_by, &rollout.prefix);
+    let bucket = bucket_context(
+        context,
+        &rollout.context_kind,
+        &rollout.bucket_by,
+        &rollout.prefix,
+    );
     let mut sum = 0.0_f32;
     // Past the last bucket (weights under 100000, or rounding), the last entry serves.
     let chosen = rollout

@@ -74,7 +74,11 @@ pub struct Flag {
     #[serde(default, skip_serializing_if = "is_absent_or_one")]
     pub sampling_ratio: Option<i64>,
     /// Evaluations are not counted in summary events (emitted only when `true`).
-    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "is_false"
+    )]
     pub exclude_from_summaries: bool,
     /// Migration settings (emitted only for migration flags).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -85,10 +89,11 @@ impl Flag {
     /// The effective client-side availability (spec 1.1): the explicit object wins; otherwise
     /// mobile SDKs see the flag and browsers see it when the legacy `clientSide` is set.
     pub fn client_side_availability(&self) -> ClientSideAvailability {
-        self.client_side_availability.unwrap_or(ClientSideAvailability {
-            using_mobile_key: true,
-            using_environment_id: self.client_side,
-        })
+        self.client_side_availability
+            .unwrap_or(ClientSideAvailability {
+                using_mobile_key: true,
+                using_environment_id: self.client_side,
+            })
     }
 
     /// Fills in every derived field so the flag serializes with all "emit always" fields and
@@ -152,7 +157,11 @@ pub struct Rollout {
     #[serde(default, deserialize_with = "null_default")]
     pub variations: Vec<WeightedVariation>,
     /// Rollout or experiment; absent means rollout.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient_kind")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_kind"
+    )]
     pub kind: Option<RolloutKind>,
     /// Which individual context is bucketed; absent means `user` with legacy attribute parsing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -176,7 +185,11 @@ pub struct WeightedVariation {
     #[serde(default, deserialize_with = "null_default")]
     pub weight: i64,
     /// An untracked bucket of an experiment is not "in experiment".
-    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "is_false"
+    )]
     pub untracked: bool,
 }
 
@@ -281,7 +294,11 @@ pub struct Segment {
     #[serde(default)]
     pub generation: Option<i64>,
     /// Big segment marker (emitted only when `true`).
-    #[serde(default, deserialize_with = "null_default", skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "is_false"
+    )]
     pub unbounded: bool,
     /// Kind whose key is looked up in a big segment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -346,11 +363,13 @@ fn lenient_kind<'de, D>(deserializer: D) -> Result<Option<RolloutKind>, D::Error
 where
     D: Deserializer<'de>,
 {
-    Ok(match Option::<String>::deserialize(deserializer)?.as_deref() {
-        None => None,
-        Some("experiment") => Some(RolloutKind::Experiment),
-        Some(_) => Some(RolloutKind::Rollout),
-    })
+    Ok(
+        match Option::<String>::deserialize(deserializer)?.as_deref() {
+            None => None,
+            Some("experiment") => Some(RolloutKind::Experiment),
+            Some(_) => Some(RolloutKind::Rollout),
+        },
+    )
 }
 
 fn is_false(value: &bool) -> bool {

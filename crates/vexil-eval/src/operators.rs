@@ -51,16 +51,40 @@ pub(crate) struct InValues {
 impl Matcher {
     /// Prepares `values` for the operator named `op`.
     pub(crate) fn prepare(op: &str, values: &[Value]) -> Self {
-        let strings = || values.iter().filter_map(Value::as_str).map(str::to_owned).collect::<Vec<_>>();
-        let numbers = || values.iter().filter(|v| v.is_number()).filter_map(Value::as_f64).collect::<Vec<_>>();
+        let strings = || {
+            values
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        let numbers = || {
+            values
+                .iter()
+                .filter(|v| v.is_number())
+                .filter_map(Value::as_f64)
+                .collect::<Vec<_>>()
+        };
         let instants = || values.iter().filter_map(instant_of).collect::<Vec<_>>();
-        let versions = || values.iter().filter_map(Value::as_str).filter_map(Version::parse).collect::<Vec<_>>();
+        let versions = || {
+            values
+                .iter()
+                .filter_map(Value::as_str)
+                .filter_map(Version::parse)
+                .collect::<Vec<_>>()
+        };
         match op {
             "in" => Matcher::In(InValues::new(values)),
             "startsWith" => Matcher::StartsWith(strings()),
             "endsWith" => Matcher::EndsWith(strings()),
             "contains" => Matcher::Contains(strings()),
-            "matches" => Matcher::Matches(values.iter().filter_map(Value::as_str).filter_map(|p| Regex::new(p).ok()).collect()),
+            "matches" => Matcher::Matches(
+                values
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter_map(|p| Regex::new(p).ok())
+                    .collect(),
+            ),
             "lessThan" => Matcher::Numeric(|u, c| u < c, numbers()),
             "lessThanOrEqual" => Matcher::Numeric(|u, c| u <= c, numbers()),
             "greaterThan" => Matcher::Numeric(|u, c| u > c, numbers()),
@@ -79,12 +103,22 @@ impl Matcher {
     pub(crate) fn matches(&self, u: &Value) -> bool {
         match self {
             Matcher::In(values) => values.contains(u),
-            Matcher::StartsWith(prefixes) => u.as_str().is_some_and(|u| prefixes.iter().any(|c| u.starts_with(c.as_str()))),
-            Matcher::EndsWith(suffixes) => u.as_str().is_some_and(|u| suffixes.iter().any(|c| u.ends_with(c.as_str()))),
-            Matcher::Contains(parts) => u.as_str().is_some_and(|u| parts.iter().any(|c| u.contains(c.as_str()))),
-            Matcher::Matches(patterns) => u.as_str().is_some_and(|u| patterns.iter().any(|c| c.is_match(u))),
+            Matcher::StartsWith(prefixes) => u
+                .as_str()
+                .is_some_and(|u| prefixes.iter().any(|c| u.starts_with(c.as_str()))),
+            Matcher::EndsWith(suffixes) => u
+                .as_str()
+                .is_some_and(|u| suffixes.iter().any(|c| u.ends_with(c.as_str()))),
+            Matcher::Contains(parts) => u
+                .as_str()
+                .is_some_and(|u| parts.iter().any(|c| u.contains(c.as_str()))),
+            Matcher::Matches(patterns) => u
+                .as_str()
+                .is_some_and(|u| patterns.iter().any(|c| c.is_match(u))),
             Matcher::Numeric(compare, numbers) => match u {
-                Value::Number(u) => u.as_f64().is_some_and(|u| numbers.iter().any(|&c| compare(u, c))),
+                Value::Number(u) => u
+                    .as_f64()
+                    .is_some_and(|u| numbers.iter().any(|&c| compare(u, c))),
                 _ => false,
             },
             Matcher::Date(ordering, instants) => {
@@ -126,7 +160,13 @@ impl InValues {
                 None => self.strings.iter().any(|c| c == u),
             },
             Value::Number(u) => u.as_f64().is_some_and(|u| self.numbers.contains(&u)),
-            Value::Bool(u) => if *u { self.has_true } else { self.has_false },
+            Value::Bool(u) => {
+                if *u {
+                    self.has_true
+                } else {
+                    self.has_false
+                }
+            }
             _ => false,
         }
     }

@@ -4,7 +4,10 @@
 use rustc_hash::FxHashSet;
 
 use crate::attribute_ref::AttributeRef;
-use crate::model::{Clause, Flag, RolloutKind, Segment, SegmentTarget, Target, VariationOrRollout, WeightedVariation};
+use crate::model::{
+    Clause, Flag, RolloutKind, Segment, SegmentTarget, Target, VariationOrRollout,
+    WeightedVariation,
+};
 use crate::operators::Matcher;
 
 /// The kind used when a target, clause or rollout names none.
@@ -101,7 +104,12 @@ impl PreparedFlag {
             })
             .collect();
         let fallthrough = PreparedServe::new(&flag.fallthrough, &default_prefix);
-        Self { flag, targets, rules, fallthrough }
+        Self {
+            flag,
+            targets,
+            rules,
+            fallthrough,
+        }
     }
 
     /// The flag as it was loaded.
@@ -124,8 +132,15 @@ impl PreparedSegment {
             .map(|rule| PreparedSegmentRule {
                 clauses: rule.clauses.iter().map(PreparedClause::new).collect(),
                 weight: rule.weight,
-                rollout_kind: rule.rollout_context_kind.as_deref().unwrap_or(DEFAULT_KIND).into(),
-                bucket_by: bucket_by_ref(rule.bucket_by.as_deref(), rule.rollout_context_kind.is_some()),
+                rollout_kind: rule
+                    .rollout_context_kind
+                    .as_deref()
+                    .unwrap_or(DEFAULT_KIND)
+                    .into(),
+                bucket_by: bucket_by_ref(
+                    rule.bucket_by.as_deref(),
+                    rule.rollout_context_kind.is_some(),
+                ),
             })
             .collect();
         Self {
@@ -158,7 +173,11 @@ impl PreparedClause {
             None => AttributeRef::literal(&clause.attribute),
         };
         Self {
-            kind: clause.context_kind.as_deref().unwrap_or(DEFAULT_KIND).into(),
+            kind: clause
+                .context_kind
+                .as_deref()
+                .unwrap_or(DEFAULT_KIND)
+                .into(),
             attribute,
             matcher: Matcher::prepare(&clause.op, &clause.values),
             negate: clause.negate,
@@ -187,7 +206,11 @@ impl PreparedServe {
                 PreparedServe::Rollout(PreparedRollout {
                     variations: rollout.variations.clone(),
                     is_experiment,
-                    context_kind: rollout.context_kind.as_deref().unwrap_or(DEFAULT_KIND).into(),
+                    context_kind: rollout
+                        .context_kind
+                        .as_deref()
+                        .unwrap_or(DEFAULT_KIND)
+                        .into(),
                     bucket_by,
                     prefix: prefix.into(),
                 })
@@ -215,7 +238,10 @@ fn prepare_targets(targets: &[Target], context_targets: &[Target]) -> Vec<Prepar
         variation,
     };
     if context_targets.is_empty() {
-        return targets.iter().map(|target| user_target(target, target.variation)).collect();
+        return targets
+            .iter()
+            .map(|target| user_target(target, target.variation))
+            .collect();
     }
     context_targets
         .iter()
@@ -223,7 +249,9 @@ fn prepare_targets(targets: &[Target], context_targets: &[Target]) -> Vec<Prepar
             let kind = target.context_kind.as_deref().unwrap_or(DEFAULT_KIND);
             if kind == DEFAULT_KIND && target.values.is_empty() {
                 // A placeholder for the `targets` entry with the same variation.
-                let legacy = targets.iter().find(|legacy| legacy.variation == target.variation)?;
+                let legacy = targets
+                    .iter()
+                    .find(|legacy| legacy.variation == target.variation)?;
                 Some(user_target(legacy, target.variation))
             } else {
                 Some(PreparedTarget {

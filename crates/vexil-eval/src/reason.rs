@@ -19,7 +19,11 @@ pub struct EvaluationDetail<'a> {
 impl<'a> EvaluationDetail<'a> {
     /// A result without a variation, for the given error.
     pub fn error(error_kind: ErrorKind) -> Self {
-        Self { value: None, variation_index: None, reason: Reason::Error { error_kind } }
+        Self {
+            value: None,
+            variation_index: None,
+            reason: Reason::Error { error_kind },
+        }
     }
 }
 
@@ -73,7 +77,12 @@ impl Reason<'_> {
     pub fn is_in_experiment(&self) -> bool {
         matches!(
             self,
-            Reason::Fallthrough { in_experiment: true } | Reason::RuleMatch { in_experiment: true, .. }
+            Reason::Fallthrough {
+                in_experiment: true
+            } | Reason::RuleMatch {
+                in_experiment: true,
+                ..
+            }
         )
     }
 }
@@ -89,7 +98,11 @@ impl Serialize for Reason<'_> {
                     map.serialize_entry("inExperiment", &true)?;
                 }
             }
-            Reason::RuleMatch { rule_index, rule_id, in_experiment } => {
+            Reason::RuleMatch {
+                rule_index,
+                rule_id,
+                in_experiment,
+            } => {
                 map.serialize_entry("ruleIndex", &rule_index)?;
                 if !rule_id.is_empty() {
                     map.serialize_entry("ruleId", rule_id)?;
@@ -101,7 +114,9 @@ impl Serialize for Reason<'_> {
             Reason::PrerequisiteFailed { prerequisite_key } => {
                 map.serialize_entry("prerequisiteKey", prerequisite_key)?;
             }
-            Reason::Error { error_kind } => map.serialize_entry("errorKind", error_kind.as_str())?,
+            Reason::Error { error_kind } => {
+                map.serialize_entry("errorKind", error_kind.as_str())?
+            }
         }
         map.end()
     }
@@ -146,23 +161,45 @@ mod tests {
     fn reasons_serialize_as_launchdarkly_json() {
         let cases = [
             (Reason::Off, r#"{"kind":"OFF"}"#),
-            (Reason::Fallthrough { in_experiment: false }, r#"{"kind":"FALLTHROUGH"}"#),
-            (Reason::Fallthrough { in_experiment: true }, r#"{"kind":"FALLTHROUGH","inExperiment":true}"#),
+            (
+                Reason::Fallthrough {
+                    in_experiment: false,
+                },
+                r#"{"kind":"FALLTHROUGH"}"#,
+            ),
+            (
+                Reason::Fallthrough {
+                    in_experiment: true,
+                },
+                r#"{"kind":"FALLTHROUGH","inExperiment":true}"#,
+            ),
             (Reason::TargetMatch, r#"{"kind":"TARGET_MATCH"}"#),
             (
-                Reason::RuleMatch { rule_index: 2, rule_id: "r-eu", in_experiment: true },
+                Reason::RuleMatch {
+                    rule_index: 2,
+                    rule_id: "r-eu",
+                    in_experiment: true,
+                },
                 r#"{"kind":"RULE_MATCH","ruleIndex":2,"ruleId":"r-eu","inExperiment":true}"#,
             ),
             (
-                Reason::RuleMatch { rule_index: 0, rule_id: "", in_experiment: false },
+                Reason::RuleMatch {
+                    rule_index: 0,
+                    rule_id: "",
+                    in_experiment: false,
+                },
                 r#"{"kind":"RULE_MATCH","ruleIndex":0}"#,
             ),
             (
-                Reason::PrerequisiteFailed { prerequisite_key: "payments-enabled" },
+                Reason::PrerequisiteFailed {
+                    prerequisite_key: "payments-enabled",
+                },
                 r#"{"kind":"PREREQUISITE_FAILED","prerequisiteKey":"payments-enabled"}"#,
             ),
             (
-                Reason::Error { error_kind: ErrorKind::MalformedFlag },
+                Reason::Error {
+                    error_kind: ErrorKind::MalformedFlag,
+                },
                 r#"{"kind":"ERROR","errorKind":"MALFORMED_FLAG"}"#,
             ),
         ];

@@ -67,13 +67,19 @@ fn listed(segment: &PreparedSegment, context: &Context) -> Option<bool> {
     let in_lists = |lists: &[PreparedTarget]| {
         !single_user
             && lists.iter().any(|list| {
-                context.individual(&list.kind).is_some_and(|individual| list.keys.contains(individual.key()))
+                context
+                    .individual(&list.kind)
+                    .is_some_and(|individual| list.keys.contains(individual.key()))
             })
     };
-    if user_key.is_some_and(|key| segment.included.contains(key)) || in_lists(&segment.included_contexts) {
+    if user_key.is_some_and(|key| segment.included.contains(key))
+        || in_lists(&segment.included_contexts)
+    {
         return Some(true);
     }
-    if user_key.is_some_and(|key| segment.excluded.contains(key)) || in_lists(&segment.excluded_contexts) {
+    if user_key.is_some_and(|key| segment.excluded.contains(key))
+        || in_lists(&segment.excluded_contexts)
+    {
         return Some(false);
     }
     None
@@ -95,7 +101,12 @@ fn rule_matches<S: Store + ?Sized>(
     if !rule.bucket_by.is_valid() {
         return Err(Malformed);
     }
-    let bucket = bucket_context(context, &rule.rollout_kind, &rule.bucket_by, &segment.bucket_prefix);
+    let bucket = bucket_context(
+        context,
+        &rule.rollout_kind,
+        &rule.bucket_by,
+        &segment.bucket_prefix,
+    );
     // A context without the rollout kind is not in the rule; any other failure is bucket 0.
     Ok(bucket.has_kind && bucket.value < weight as f32 / 100_000.0)
 }

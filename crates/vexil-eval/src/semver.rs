@@ -53,10 +53,18 @@ impl Version {
             return None;
         }
         let prerelease = match prerelease {
-            Some(text) => text.split('.').map(parse_prerelease_identifier).collect::<Option<_>>()?,
+            Some(text) => text
+                .split('.')
+                .map(parse_prerelease_identifier)
+                .collect::<Option<_>>()?,
             None => Vec::new(),
         };
-        Some(Version { major, minor, patch, prerelease })
+        Some(Version {
+            major,
+            minor,
+            patch,
+            prerelease,
+        })
     }
 }
 
@@ -66,13 +74,15 @@ impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
         (self.major, self.minor, self.patch)
             .cmp(&(other.major, other.minor, other.patch))
-            .then_with(|| match (self.prerelease.is_empty(), other.prerelease.is_empty()) {
-                (true, true) => Ordering::Equal,
-                (true, false) => Ordering::Greater,
-                (false, true) => Ordering::Less,
-                // Lexicographic slice order is exactly "first difference wins, else longer wins".
-                (false, false) => self.prerelease.cmp(&other.prerelease),
-            })
+            .then_with(
+                || match (self.prerelease.is_empty(), other.prerelease.is_empty()) {
+                    (true, true) => Ordering::Equal,
+                    (true, false) => Ordering::Greater,
+                    (false, true) => Ordering::Less,
+                    // Lexicographic slice order is exactly "first difference wins, else longer wins".
+                    (false, false) => self.prerelease.cmp(&other.prerelease),
+                },
+            )
     }
 }
 
@@ -125,7 +135,10 @@ fn parse_prerelease_identifier(text: &str) -> Option<Identifier> {
 
 /// Non-empty, only `[0-9A-Za-z-]` (which also rules out non-ASCII text and whitespace).
 fn is_identifier(text: &str) -> bool {
-    !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
 }
 
 /// Non-empty ASCII digits without a leading zero, unless the whole text is `"0"`.
@@ -164,11 +177,19 @@ mod tests {
             ("1.0.0-a-b.c", (1, 0, 0), &["a-b", "c"]),
             ("1.0.0+-", (1, 0, 0), &[]),
             ("18446744073709551615.0.0", (u64::MAX, 0, 0), &[]),
-            ("1.0.0-99999999999999999999999", (1, 0, 0), &["99999999999999999999999"]),
+            (
+                "1.0.0-99999999999999999999999",
+                (1, 0, 0),
+                &["99999999999999999999999"],
+            ),
         ];
         for &(text, (major, minor, patch), prerelease) in cases {
             let parsed = version(text);
-            assert_eq!((parsed.major, parsed.minor, parsed.patch), (major, minor, patch), "{text}");
+            assert_eq!(
+                (parsed.major, parsed.minor, parsed.patch),
+                (major, minor, patch),
+                "{text}"
+            );
             let identifiers: Vec<&str> = parsed
                 .prerelease
                 .iter()
@@ -248,7 +269,13 @@ mod tests {
                 "1.0.0",
             ],
             &["1.0.0", "2.0.0", "2.1.0", "2.1.1", "10.0.0"],
-            &["1.0.0-1", "1.0.0-2", "1.0.0-10", "1.0.0-99999999999999999999", "1.0.0-a"],
+            &[
+                "1.0.0-1",
+                "1.0.0-2",
+                "1.0.0-10",
+                "1.0.0-99999999999999999999",
+                "1.0.0-a",
+            ],
             &["1.0.0-Z", "1.0.0-a", "1.0.0-a-", "1.0.0-aa"],
             &["1.0.0-rc.1", "1.0.0-rc.1.1", "1.0.0-rc.1.a"],
             &["0.9.9", "1-rc", "1"],
@@ -256,8 +283,16 @@ mod tests {
         for chain in chains {
             for (index, lower) in chain.iter().enumerate() {
                 for higher in &chain[index + 1..] {
-                    assert_eq!(version(lower).cmp(&version(higher)), Ordering::Less, "{lower} < {higher}");
-                    assert_eq!(version(higher).cmp(&version(lower)), Ordering::Greater, "{higher} > {lower}");
+                    assert_eq!(
+                        version(lower).cmp(&version(higher)),
+                        Ordering::Less,
+                        "{lower} < {higher}"
+                    );
+                    assert_eq!(
+                        version(higher).cmp(&version(lower)),
+                        Ordering::Greater,
+                        "{higher} > {lower}"
+                    );
                     assert!(version(lower) < version(higher), "{lower} < {higher}");
                 }
             }
@@ -278,7 +313,11 @@ mod tests {
             ("2.0.0-rc+build", "2.0.0-rc"),
         ];
         for (left, right) in pairs {
-            assert_eq!(version(left).cmp(&version(right)), Ordering::Equal, "{left} = {right}");
+            assert_eq!(
+                version(left).cmp(&version(right)),
+                Ordering::Equal,
+                "{left} = {right}"
+            );
             assert_eq!(version(left), version(right), "{left} == {right}");
         }
     }

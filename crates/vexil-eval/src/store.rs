@@ -46,11 +46,17 @@ impl FlagData {
     /// JSON path of the first malformed value on failure. Deleted items are kept as tombstones.
     pub fn from_json(json: &str) -> Result<Self, DataError> {
         let mut deserializer = serde_json::Deserializer::from_str(json);
-        let data: AllData = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-            let path = error.path().to_string();
-            let inner = error.into_inner();
-            DataError { path, line: inner.line(), column: inner.column(), message: inner.to_string() }
-        })?;
+        let data: AllData =
+            serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+                let path = error.path().to_string();
+                let inner = error.into_inner();
+                DataError {
+                    path,
+                    line: inner.line(),
+                    column: inner.column(),
+                    message: inner.to_string(),
+                }
+            })?;
         Ok(Self::from_all_data(data))
     }
 
@@ -76,7 +82,8 @@ impl FlagData {
 
     /// Inserts or replaces a segment (a tombstone hides it).
     pub fn upsert_segment(&mut self, segment: Segment) {
-        self.segments.insert(segment.key.clone(), PreparedSegment::new(segment));
+        self.segments
+            .insert(segment.key.clone(), PreparedSegment::new(segment));
     }
 
     /// Every flag, tombstones included.
@@ -96,6 +103,8 @@ impl Store for FlagData {
     }
 
     fn segment(&self, key: &str) -> Option<&PreparedSegment> {
-        self.segments.get(key).filter(|segment| !segment.segment().deleted)
+        self.segments
+            .get(key)
+            .filter(|segment| !segment.segment().deleted)
     }
 }

@@ -47,7 +47,9 @@ impl FromStr for ValueType {
             "double" => Ok(ValueType::Double),
             "string" => Ok(ValueType::String),
             "any" => Ok(ValueType::Any),
-            other => Err(format!("unknown value type {other:?}: expected bool, int, double, string or any")),
+            other => Err(format!(
+                "unknown value type {other:?}: expected bool, int, double, string or any"
+            )),
         }
     }
 }
@@ -78,7 +80,10 @@ pub fn variation_detail<'a, S: Store>(
     };
     let detail = evaluate(flag, context, store);
     match detail.value {
-        None | Some(Value::Null) => EvaluationDetail { value: Some(default), ..detail },
+        None | Some(Value::Null) => EvaluationDetail {
+            value: Some(default),
+            ..detail
+        },
         Some(value) if !value_type.accepts(value) => with_default(ErrorKind::WrongType),
         Some(_) => detail,
     }

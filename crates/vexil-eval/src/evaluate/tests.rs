@@ -1,1 +1,357 @@
-//! Tests for `evaluate`.
+//! Tests for `evaluate`: one case per reason and per precedence rule, written as data.
+
+use serde_json::{json, Value};
+
+use crate::{evaluate, AllData, Context, FlagData, Store};
+
+/// Evaluates flag `flag_key` of `data` (a polling payload) for `context` and compares
+/// `(variationIndex, reason JSON)`.
+#[track_caller]
+fn check(
+    data: Value,
+    flag_key: &str,
+    context: Value,
+    expected_index: Option<usize>,
+    expected_reason: Value,
+) {
+    let data = FlagData::from_all_data(serde_json::from_value::<AllData>(data).unwrap());
+    let context = Context::from_json(&context).unwrap();
+    let detail = evaluate(data.flag(flag_key).unwrap(), &context, &data);
+    assert_eq!(detail.variation_index, expected_index, "variation index");
+    assert_eq!(
+        serde_json::to_value(detail.reason).unwrap(),
+        expected_reason,
+        "reason"
+    );
+    if let Some(index) = expected_index {
+        let flag = data.flag(flag_key).unwrap().flag();
+        assert_eq!(detail.value, Some(&flag.variations[index]));
+    } else {
+        assert_eq!(detail.value, None);
+    }
+}
+
+fn flags(flags: Value) -> Value {
+    json!({ "flags": flags, "segments": {} })
+}
+
+fn user(key: &str) -> Value {
+    json!({ "kind": "user", "key": key })
+}
+
+#[test]
+fn off_flag_serves_off_variation_or_nothing() {
+    let flag = |off: Value| {
+        flags(
+            json!({"f": {"on": false, "variations": ["a", "b"], "offVariation": off, "fallthrough": {"variation": 0}}}),
+        )
+    };
+    check(
+        flag(json!(1)),
+        "f",
+        user("u"),
+        Some(1),
+        json!({"kind": "OFF"}),
+    );
+    check(
+        flag(json!(null)),
+        "f",
+        user("u"),
+        None,
+        json!({"kind": "OFF"}),
+    );
+    check(
+        flag(json!(5)),
+        "f",
+        user("u"),
+        None,
+        json!({"kind": "ERROR", "errorKind": "MALFORMED_FLAG"}),
+    );
+    check(
+        flag(json!(-1)),
+        "f",
+        user("u"),
+        None,
+        json!({"kind": "ERROR", "errorKind": "MALFORMED_FLAG"}),
+    );
+}
+
+#[test]
+fn targets_beat_rules_and_rules_beat_fallthrough() {
+    let data = flags(json!({"f": {
+        "on": true, "variations": ["t", "r", "f"],
+        "targets": [{"values": ["u-t"], "variation": 0}],
+        "rules": [{"id": "r1", "variation": 1, "clauses": [
+            {"contextKind": "user", "attribute": "key", "op": "startsWith", "values": ["u-"], "negate": false}]}],
+        "fallthrough": {"variation": 2}}}));
+    check(
+        data.clone(),
+        "f",
+        user("u-t"),
+        Some(0),
+        json!({"kind": "TARGET_MATCH"}),
+    );
+    check(
+        data.clone(),
+        "f",
+        user("u-r"),
+        Some(1),
+        json!({"kind": "RULE_MATCH", "ruleIndex": 0, "ruleId": "r1"}),
+    );
+    check(
+        data,
+        "f",
+        user("x"),
+        Some(2),
+        json!({"kind": "FALLTHROUGH"}),
+    );
+}
+
+#[test]
+fn context_targets_use_user_placeholders_and_other_kinds() {
+    let data = flags(json!({"f": {
+        "on": true, "variations": ["a", "b", "c"],
+        "targets": [{"values": ["u1"], "variation": 1}],
+        "contextTargets": [
+            {"contextKind": "org", "values": ["o1"], "variation": 2},
+            {"contextKind": "user", "values": [], "variation": 1}],
+        "fallthrough": {"variation": 0}}}));
+    check(
+        data.clone(),
+        "f",
+        user("u1"),
+        Some(1),
+        json!({"kind": "TARGET_MATCH"}),
+    );
+    let multi = json!({"kind": "multi", "user": {"key": "u1"}, "org": {"key": "o1"}});
+    check(
+        data.clone(),
+        "f",
+        multi,
+        Some(2),
+        json!({"kind": "TARGET_MATCH"}),
+    );
+    check(
+        data,
+        "f",
+        json!({"kind": "org", "key": "u1"}),
+        Some(0),
+        json!({"kind": "FALLTHROUGH"}),
+    );
+}
+
+#[test]
+fn negate_does_not_apply_to_missing_attributes_but_applies_to_empty_arrays() {
+    let data = flags(json!({"f": {
+        "on": true, "variations": [false, true],
+        "rules": [{"id": "r", "variation": 1, "clauses": [
+            {"contextKind": "user", "attribute": "groups", "op": "in", "values": ["x"], "negate": true}]}],
+        "fallthrough": {"variation": 0}}}));
+    check(
+        data.clone(),
+        "f",
+        user("u"),
+        Some(0),
+        json!({"kind": "FALLTHROUGH"}),
+    );
+    let empty = json!({"kind": "user", "key": "u", "groups": []});
+    check(
+        data.clone(),
+        "f",
+        empty,
+        Some(1),
+        json!({"kind": "RULE_MATCH", "ruleIndex": 0, "ruleId": "r"}),
+    );
+    let member = json!({"kind": "user", "key": "u", "groups": ["y", "x"]});
+    check(data, "f", member, Some(0), json!({"kind": "FALLTHROUGH"}));
+}
+
+#[test]
+fn kind_clauses_see_every_kind_of_a_multi_context() {
+    let data = flags(json!({"f": {
+        "on": true, "variations": [false, true],
+        "rules": [{"id": "", "variation": 1, "clauses": [
+            {"contextKind": "user", "attribute": "kind", "op": "in", "values": ["device"], "negate": false}]}],
+        "fallthrough": {"variation": 0}}}));
+    let multi = json!({"kind": "multi", "user": {"key": "u"}, "device": {"key": "d"}});
+    check(
+        data.clone(),
+        "f",
+        multi,
+        Some(1),
+        json!({"kind": "RULE_MATCH", "ruleIndex": 0}),
+    );
+    check(
+        data,
+        "f",
+        user("u"),
+        Some(0),
+        json!({"kind": "FALLTHROUGH"}),
+    );
+}
+
+#[test]
+fn invalid_attribute_references_are_malformed() {
+    let data = flags(json!({"f": {
+        "on": true, "variations": [false, true],
+        "rules": [{"id": "r", "variation": 1, "clauses": [
+            {"contextKind": "user", "attribute": "/a~b", "op": "in", "values": ["x"], "negate": false}]}],
+        "fallthrough": {"variation": 0}}}));
+    check(
+        data,
+        "f",
+        user("u"),
+        None,
+        json!({"kind": "ERROR", "errorKind": "MALFORMED_FLAG"}),
+    );
+}
+
+#[test]
+fn prerequisites_fail_name_the_direct_prerequisite_and_detect_cycles() {
+    let flag = |key: &str, prerequisite: Option<(&str, i64)>, on: bool| {
+        let prerequisites: Vec<Value> = prerequisite
+            .map(|(k, v)| json!({"key": k, "variation": v}))
+            .into_iter()
+            .collect();
+        (
+            key.to_owned(),
+            json!({"key": key, "on": on, "variations": ["off", "on"], "offVariation": 0,
+            "prerequisites": prerequisites, "fallthrough": {"variation": 1}}),
+        )
+    };
+    let data = |entries: Vec<(String, Value)>| flags(Value::Object(entries.into_iter().collect()));
+    let passing = data(vec![
+        flag("a", Some(("b", 1)), true),
+        flag("b", Some(("c", 1)), true),
+        flag("c", None, true),
+    ]);
+    check(
+        passing,
+        "a",
+        user("u"),
+        Some(1),
+        json!({"kind": "FALLTHROUGH"}),
+    );
+    let nested_off = data(vec![
+        flag("a", Some(("b", 1)), true),
+        flag("b", Some(("c", 1)), true),
+        flag("c", None, false),
+    ]);
+    check(
+        nested_off,
+        "a",
+        user("u"),
+        Some(0),
+        json!({"kind": "PREREQUISITE_FAILED", "prerequisiteKey": "b"}),
+    );
+    let unknown = data(vec![flag("a", Some(("zzz", 1)), true)]);
+    check(
+        unknown,
+        "a",
+        user("u"),
+        Some(0),
+        json!({"kind": "PREREQUISITE_FAILED", "prerequisiteKey": "zzz"}),
+    );
+    let cycle = data(vec![
+        flag("a", Some(("b", 1)), true),
+        flag("b", Some(("c", 1)), true),
+        flag("c", Some(("a", 1)), true),
+    ]);
+    check(
+        cycle,
+        "a",
+        user("u"),
+        None,
+        json!({"kind": "ERROR", "errorKind": "MALFORMED_FLAG"}),
+    );
+}
+
+#[test]
+fn experiments_report_in_experiment_unless_untracked_or_kind_missing() {
+    let data = |untracked: bool, kind: &str| {
+        flags(
+            json!({"hashKey": {"on": true, "salt": "saltyA", "variations": ["a", "b"],
+            "fallthrough": {"rollout": {"kind": "experiment", "contextKind": kind, "variations": [
+                {"variation": 0, "weight": 40000}, {"variation": 1, "weight": 60000, "untracked": untracked}]}}}}),
+        )
+    };
+    // userKeyA buckets at 0.4216 (spec 4.4).
+    check(
+        data(false, "user"),
+        "hashKey",
+        user("userKeyA"),
+        Some(1),
+        json!({"kind": "FALLTHROUGH", "inExperiment": true}),
+    );
+    check(
+        data(true, "user"),
+        "hashKey",
+        user("userKeyA"),
+        Some(1),
+        json!({"kind": "FALLTHROUGH"}),
+    );
+    check(
+        data(false, "org"),
+        "hashKey",
+        user("userKeyA"),
+        Some(0),
+        json!({"kind": "FALLTHROUGH"}),
+    );
+}
+
+#[test]
+fn segment_rules_with_weights_and_cycles() {
+    let data = json!({
+    "flags": {"f": {"on": true, "variations": [false, true], "fallthrough": {"variation": 0},
+        "rules": [{"id": "r", "variation": 1, "clauses": [
+            {"attribute": "", "op": "segmentMatch", "values": ["s1"], "negate": false}]}]}},
+    "segments": {
+        "s1": {"key": "s1", "salt": "x", "included": ["in"], "excluded": ["out"],
+            "rules": [{"id": "sr", "clauses": [{"contextKind": "user", "attribute": "key", "op": "startsWith", "values": ["o"], "negate": false}]}]},
+    }});
+    check(
+        data.clone(),
+        "f",
+        user("in"),
+        Some(1),
+        json!({"kind": "RULE_MATCH", "ruleIndex": 0, "ruleId": "r"}),
+    );
+    check(
+        data.clone(),
+        "f",
+        user("out"),
+        Some(0),
+        json!({"kind": "FALLTHROUGH"}),
+    );
+    check(
+        data.clone(),
+        "f",
+        user("other"),
+        Some(1),
+        json!({"kind": "RULE_MATCH", "ruleIndex": 0, "ruleId": "r"}),
+    );
+    let mut cyclic = data;
+    cyclic["segments"]["s1"]["rules"][0]["clauses"] =
+        json!([{"attribute": "", "op": "segmentMatch", "values": ["s1"], "negate": false}]);
+    check(
+        cyclic,
+        "f",
+        user("x"),
+        None,
+        json!({"kind": "ERROR", "errorKind": "MALFORMED_FLAG"}),
+    );
+}
+
+#[test]
+fn rollout_without_buckets_is_malformed() {
+    let data = flags(
+        json!({"f": {"on": true, "variations": [false, true], "fallthrough": {"rollout": {"variations": []}}}}),
+    );
+    check(
+        data,
+        "f",
+        user("u"),
+        None,
+        json!({"kind": "ERROR", "errorKind": "MALFORMED_FLAG"}),
+    );
+}

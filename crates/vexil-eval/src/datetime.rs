@@ -83,8 +83,8 @@ pub(crate) fn parse_rfc3339(text: &str) -> Option<Instant> {
 /// A clause/context value as an instant: a JSON number is Unix epoch milliseconds (fraction
 /// truncated toward zero); a string is RFC 3339; anything else `None`.
 ///
-/// Numbers go through `f64`, as in LaunchDarkly's SDKs (integers beyond 2^53 lose precision the same
-/// way). A number whose instant does not fit an [`Instant`] gives `None`.
+/// Numbers go through `f64`, as in LaunchDarkly's SDKs, so integers beyond 2^53 lose precision the
+/// same way. A number whose instant does not fit an [`Instant`] gives `None`.
 pub(crate) fn instant_of(value: &Value) -> Option<Instant> {
     match value {
         Value::Number(number) => {

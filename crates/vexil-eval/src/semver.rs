@@ -1,4 +1,4 @@
-//! Semantic versions for the `semVer*` operators, parsed loosely and ordered by semver 2.0 precedence (spec 3.7).
+//! Semantic versions for the `semVer*` operators: loose parsing, semver 2.0 precedence (spec 3.7).
 
 use std::cmp::Ordering;
 
@@ -70,7 +70,7 @@ impl Version {
 
 impl Ord for Version {
     /// Semver 2.0 precedence: numeric components, then a release above its pre-releases, then
-    /// pre-release identifiers left to right, a longer list winning when one is a prefix of the other.
+    /// pre-release identifiers left to right, a longer list winning when it extends the other.
     fn cmp(&self, other: &Self) -> Ordering {
         (self.major, self.minor, self.patch)
             .cmp(&(other.major, other.minor, other.patch))
@@ -79,7 +79,7 @@ impl Ord for Version {
                     (true, true) => Ordering::Equal,
                     (true, false) => Ordering::Greater,
                     (false, true) => Ordering::Less,
-                    // Lexicographic slice order is exactly "first difference wins, else longer wins".
+                    // Slice order is exactly "first difference wins, else longer wins".
                     (false, false) => self.prerelease.cmp(&other.prerelease),
                 },
             )
@@ -159,7 +159,9 @@ mod tests {
 
     #[test]
     fn parses_valid_versions_into_components() {
-        let cases: &[(&str, (u64, u64, u64), &[&str])] = &[
+        // Text, (major, minor, patch), pre-release identifiers.
+        type Case = (&'static str, (u64, u64, u64), &'static [&'static str]);
+        let cases: &[Case] = &[
             ("2.0.0", (2, 0, 0), &[]),
             ("2.0", (2, 0, 0), &[]),
             ("2", (2, 0, 0), &[]),

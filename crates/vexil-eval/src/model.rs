@@ -379,3 +379,6 @@ fn is_false(value: &bool) -> bool {
 fn is_absent_or_one(value: &Option<i64>) -> bool {
     matches!(value, None | Some(1))
 }
+
+#[cfg(test)]
+mod tests;

@@ -14,6 +14,11 @@ const NANOS_PER_MILLISECOND: i128 = 1_000_000;
 /// Ranges are checked: month 1-12, day within its month (leap years included), hour 0-23, minute
 /// 0-59, second 0-59 (a leap second `60` is rejected, as Go's `time.Parse` does), zone offset
 /// hours 0-23 and minutes 0-59. Years are 0000-9999 (proleptic Gregorian calendar).
+///
+/// Vexil choice: the Go reference evaluator's own parser (`ldmodel/parse_time.go`) is looser: it
+/// accepts a one-digit hour, second 60, day 31 in any month (rolling over into the next) and
+/// offset hours up to 99. The spec defines the strict format above; no LaunchDarkly conformance
+/// case depends on the looser forms, and the config API will reject them at write time.
 pub(crate) fn parse_rfc3339(text: &str) -> Option<Instant> {
     let bytes = text.as_bytes();
     // "YYYY-MM-DDThh:mm:ss" is 19 bytes; indexing below relies on this check.

@@ -45,6 +45,16 @@ impl FlagData {
     /// Parses a server-side polling payload `{"flags": {...}, "segments": {...}}`, naming the
     /// JSON path of the first malformed value on failure. Deleted items are kept as tombstones.
     pub fn from_json(json: &str) -> Result<Self, DataError> {
+        // A derived struct decoder would also accept an array; the payload is always an object.
+        if !json.trim_start().starts_with('{') {
+            return Err(DataError {
+                path: ".".into(),
+                line: 1,
+                column: 1,
+                message: r#"flag data must be a JSON object {"flags": {...}, "segments": {...}}"#
+                    .into(),
+            });
+        }
         let mut deserializer = serde_json::Deserializer::from_str(json);
         let data: AllData =
             serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
@@ -106,5 +116,33 @@ impl Store for FlagData {
         self.segments
             .get(key)
             .filter(|segment| !segment.segment().deleted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_must_be_an_object_with_valid_flags() {
+        for input in ["[]", "", "  7"] {
+            let error = FlagData::from_json(input).unwrap_err();
+            assert_eq!(error.path, ".", "{input:?}");
+        }
+        let error =
+            FlagData::from_json(r#"{"flags": {"f": {"rules": [{"clauses": [{"op": 3}]}]}}}"#)
+                .unwrap_err();
+        assert_eq!(error.path, "flags.f.rules[0].clauses[0].op");
+        assert_eq!(error.line, 1);
+    }
+
+    #[test]
+    fn tombstones_are_hidden_from_lookups() {
+        let data = FlagData::from_json(r#"{"flags": {"gone": {"deleted": true}, "here": {}}, "segments": {"s": {"deleted": true}}}"#)
+            .unwrap();
+        assert!(data.flag("gone").is_none());
+        assert_eq!(data.flag("here").map(PreparedFlag::key), Some("here"));
+        assert!(data.segment("s").is_none());
+        assert_eq!(data.flags().count(), 2);
     }
 }

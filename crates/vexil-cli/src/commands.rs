@@ -1,0 +1,3 @@
+//! One module per subcommand, each with a `run` taking its parsed arguments.
+
+pub mod eval;

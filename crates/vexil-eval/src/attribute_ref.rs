@@ -8,6 +8,19 @@ use std::fmt;
 pub struct AttributeRef {
     raw: Box<str>,
     components: Result<Box<[Box<str>]>, InvalidRef>,
+    /// The first component, classified once so lookups skip comparing it with built-in names.
+    first: FirstComponent,
+}
+
+/// What the first component of a reference addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FirstComponent {
+    Kind,
+    Key,
+    Name,
+    Anonymous,
+    /// A custom attribute (or an invalid reference).
+    Custom,
 }
 
 /// Why an attribute reference is invalid.
@@ -35,10 +48,7 @@ impl AttributeRef {
         } else {
             Ok(vec![Box::from(reference)].into_boxed_slice())
         };
-        Self {
-            raw: reference.into(),
-            components,
-        }
+        Self::new(reference, components)
     }
 
     /// A reference to the top-level attribute with exactly this name, as clauses and rollouts
@@ -49,10 +59,32 @@ impl AttributeRef {
         } else {
             Ok(vec![Box::from(name)].into_boxed_slice())
         };
+        Self::new(name, components)
+    }
+
+    fn new(raw: &str, components: Result<Box<[Box<str>]>, InvalidRef>) -> Self {
+        let first = match components
+            .as_deref()
+            .ok()
+            .and_then(<[_]>::first)
+            .map(|first| &**first)
+        {
+            Some("kind") => FirstComponent::Kind,
+            Some("key") => FirstComponent::Key,
+            Some("name") => FirstComponent::Name,
+            Some("anonymous") => FirstComponent::Anonymous,
+            _ => FirstComponent::Custom,
+        };
         Self {
-            raw: name.into(),
+            raw: raw.into(),
             components,
+            first,
         }
+    }
+
+    /// What the first component addresses.
+    pub(crate) fn first(&self) -> FirstComponent {
+        self.first
     }
 
     /// The reference as it was written.
@@ -72,7 +104,7 @@ impl AttributeRef {
 
     /// Whether this is a reference to the context's `kind`.
     pub fn is_kind(&self) -> bool {
-        matches!(self.components(), Ok([only]) if &**only == "kind")
+        self.first == FirstComponent::Kind && matches!(self.components(), Ok([_]))
     }
 }
 

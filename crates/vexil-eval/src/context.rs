@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::attribute_ref::AttributeRef;
+use crate::attribute_ref::{AttributeRef, FirstComponent};
 
 /// A valid evaluation context: one or more individual contexts of distinct kinds.
 ///
@@ -161,15 +161,16 @@ impl IndividualContext {
 
     /// Looks up an attribute by reference; absent (and `null`) gives `None`, as does an invalid
     /// reference. A further component descends into a JSON object only (spec 2.5).
+    #[inline]
     pub fn get(&self, reference: &AttributeRef) -> Option<&Value> {
         let components = reference.components().ok()?;
         let (first, rest) = components.split_first()?;
-        let mut value = match &**first {
-            "kind" => &self.kind,
-            "key" => &self.key,
-            "name" => self.name.as_ref()?,
-            "anonymous" => &self.anonymous,
-            other => self.attributes.get(other)?,
+        let mut value = match reference.first() {
+            FirstComponent::Kind => &self.kind,
+            FirstComponent::Key => &self.key,
+            FirstComponent::Name => self.name.as_ref()?,
+            FirstComponent::Anonymous => &self.anonymous,
+            FirstComponent::Custom => self.attributes.get(&**first)?,
         };
         for component in rest {
             value = value.as_object()?.get(&**component)?;

@@ -46,11 +46,17 @@ impl FlagData {
     /// JSON path of the first malformed value on failure. Deleted items are kept as tombstones.
     pub fn from_json(json: &str) -> Result<Self, DataError> {
         // A derived struct decoder would also accept an array; the payload is always an object.
-        if !json.trim_start().starts_with('{') {
+        let start = json.len() - json.trim_start().len();
+        if json[start..]
+            .chars()
+            .next()
+            .is_some_and(|first| first != '{')
+        {
+            let before = &json[..start];
             return Err(DataError {
                 path: ".".into(),
-                line: 1,
-                column: 1,
+                line: before.matches('\n').count() + 1,
+                column: before.len() - before.rfind('\n').map_or(0, |newline| newline + 1) + 1,
                 message: r#"flag data must be a JSON object {"flags": {...}, "segments": {...}}"#
                     .into(),
             });
@@ -125,10 +131,15 @@ mod tests {
 
     #[test]
     fn data_must_be_an_object_with_valid_flags() {
-        for input in ["[]", "", "  7"] {
+        for (input, line, column) in [("[]", 1, 1), ("\n  7", 2, 3)] {
             let error = FlagData::from_json(input).unwrap_err();
-            assert_eq!(error.path, ".", "{input:?}");
+            assert_eq!(
+                (error.path.as_str(), error.line, error.column),
+                (".", line, column),
+                "{input:?}"
+            );
         }
+        assert!(FlagData::from_json("").unwrap_err().message.contains("EOF"));
         let error =
             FlagData::from_json(r#"{"flags": {"f": {"rules": [{"clauses": [{"op": 3}]}]}}}"#)
                 .unwrap_err();

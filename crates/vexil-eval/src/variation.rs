@@ -88,3 +88,6 @@ pub fn variation_detail<'a, S: Store>(
         Some(_) => detail,
     }
 }
+
+#[cfg(test)]
+mod tests;

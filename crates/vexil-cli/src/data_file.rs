@@ -53,9 +53,9 @@ fn data_error(name: String, json: &str, error: DataError) -> InputError {
 /// not even valid JSON those keys are unknown, and the key ends before the first field name.
 fn item_at(json_path: &str, json: &str) -> Option<(&'static str, String)> {
     let (kind, section, rest, fields) = if let Some(rest) = json_path.strip_prefix("flags.") {
-        ("flag", "flags", rest, FLAG_FIELDS)
+        ("flag", "flags", rest, vexil_eval::Flag::FIELDS)
     } else if let Some(rest) = json_path.strip_prefix("segments.") {
-        ("segment", "segments", rest, SEGMENT_FIELDS)
+        ("segment", "segments", rest, vexil_eval::Segment::FIELDS)
     } else {
         return None;
     };
@@ -97,46 +97,6 @@ fn key_before_field(rest: &str, fields: &[&str]) -> String {
     }
     rest.to_owned()
 }
-
-/// The JSON field names of `vexil_eval::Flag`, for naming the flag in a syntax error.
-const FLAG_FIELDS: &[&str] = &[
-    "key",
-    "version",
-    "on",
-    "variations",
-    "offVariation",
-    "fallthrough",
-    "targets",
-    "contextTargets",
-    "rules",
-    "prerequisites",
-    "salt",
-    "trackEvents",
-    "trackEventsFallthrough",
-    "debugEventsUntilDate",
-    "clientSideAvailability",
-    "clientSide",
-    "deleted",
-    "samplingRatio",
-    "excludeFromSummaries",
-    "migration",
-];
-
-/// The JSON field names of `vexil_eval::Segment`.
-const SEGMENT_FIELDS: &[&str] = &[
-    "key",
-    "version",
-    "included",
-    "excluded",
-    "includedContexts",
-    "excludedContexts",
-    "rules",
-    "salt",
-    "deleted",
-    "generation",
-    "unbounded",
-    "unboundedContextKind",
-];
 
 #[cfg(test)]
 mod tests {

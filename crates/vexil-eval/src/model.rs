@@ -86,6 +86,30 @@ pub struct Flag {
 }
 
 impl Flag {
+    /// Every JSON field name of a flag, in schema order.
+    pub const FIELDS: &'static [&'static str] = &[
+        "key",
+        "version",
+        "on",
+        "variations",
+        "offVariation",
+        "fallthrough",
+        "targets",
+        "contextTargets",
+        "rules",
+        "prerequisites",
+        "salt",
+        "trackEvents",
+        "trackEventsFallthrough",
+        "debugEventsUntilDate",
+        "clientSideAvailability",
+        "clientSide",
+        "deleted",
+        "samplingRatio",
+        "excludeFromSummaries",
+        "migration",
+    ];
+
     /// The effective client-side availability (spec 1.1): the explicit object wins; otherwise
     /// mobile SDKs see the flag and browsers see it when the legacy `clientSide` is set.
     pub fn client_side_availability(&self) -> ClientSideAvailability {
@@ -303,6 +327,24 @@ pub struct Segment {
     /// Kind whose key is looked up in a big segment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unbounded_context_kind: Option<String>,
+}
+
+impl Segment {
+    /// Every JSON field name of a segment, in schema order.
+    pub const FIELDS: &'static [&'static str] = &[
+        "key",
+        "version",
+        "included",
+        "excluded",
+        "includedContexts",
+        "excludedContexts",
+        "rules",
+        "salt",
+        "deleted",
+        "generation",
+        "unbounded",
+        "unboundedContextKind",
+    ];
 }
 
 /// Included or excluded keys of one context kind in a segment.

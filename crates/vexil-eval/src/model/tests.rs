@@ -135,3 +135,28 @@ fn full_payloads_round_trip_unchanged() {
     let decoded: AllData = serde_json::from_value(payload.clone()).unwrap();
     assert_eq!(serde_json::to_value(&decoded).unwrap(), payload);
 }
+
+#[test]
+fn field_lists_name_every_serialized_field() {
+    let flag: Flag = serde_json::from_value(
+        json!({"key": "f", "samplingRatio": 2, "excludeFromSummaries": true,
+        "migration": {}, "clientSideAvailability": {}}),
+    )
+    .unwrap();
+    assert_eq!(
+        keys(&serde_json::to_value(&flag).unwrap()).len(),
+        Flag::FIELDS.len()
+    );
+    for field in keys(&serde_json::to_value(&flag).unwrap()) {
+        assert!(Flag::FIELDS.contains(&field), "{field}");
+    }
+    let segment: Segment = serde_json::from_value(
+        json!({"key": "s", "unbounded": true, "unboundedContextKind": "user"}),
+    )
+    .unwrap();
+    let serialized = serde_json::to_value(&segment).unwrap();
+    assert_eq!(keys(&serialized).len(), Segment::FIELDS.len());
+    for field in keys(&serialized) {
+        assert!(Segment::FIELDS.contains(&field), "{field}");
+    }
+}

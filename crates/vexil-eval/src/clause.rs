@@ -2,10 +2,11 @@
 
 use serde_json::Value;
 
+use crate::chain::KeyChain;
 use crate::context::Context;
 use crate::operators::Matcher;
 use crate::prepare::PreparedClause;
-use crate::segments::{segment_contains, SegmentChain};
+use crate::segments::segment_contains;
 use crate::store::Store;
 
 /// The flag's data is invalid in a way that ends the whole evaluation with `MALFORMED_FLAG`.
@@ -17,7 +18,7 @@ pub(crate) fn all_match<S: Store + ?Sized>(
     clauses: &[PreparedClause],
     context: &Context,
     store: &S,
-    chain: Option<&SegmentChain<'_>>,
+    chain: Option<&KeyChain<'_>>,
 ) -> Result<bool, Malformed> {
     for clause in clauses {
         if !clause_matches(clause, context, store, chain)? {
@@ -31,7 +32,7 @@ fn clause_matches<S: Store + ?Sized>(
     clause: &PreparedClause,
     context: &Context,
     store: &S,
-    chain: Option<&SegmentChain<'_>>,
+    chain: Option<&KeyChain<'_>>,
 ) -> Result<bool, Malformed> {
     if let Matcher::SegmentMatch(keys) = &clause.matcher {
         for key in keys {

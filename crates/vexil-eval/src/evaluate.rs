@@ -1,6 +1,7 @@
 //! Flag evaluation (spec 3.2 to 3.9): off, prerequisites, targets, rules, fallthrough.
 
 use crate::bucketing::bucket_context;
+use crate::chain::KeyChain;
 use crate::clause::{all_match, Malformed};
 use crate::context::Context;
 use crate::prepare::{PreparedFlag, PreparedServe};
@@ -46,25 +47,6 @@ pub fn evaluate_with<'a, S: Store + ?Sized, O: PrerequisiteObserver + ?Sized>(
         .unwrap_or(EvaluationDetail::error(ErrorKind::MalformedFlag))
 }
 
-/// The keys of the flags whose prerequisites are being evaluated, as a stack on the call stack.
-struct PrerequisiteChain<'c> {
-    key: &'c str,
-    parent: Option<&'c PrerequisiteChain<'c>>,
-}
-
-impl PrerequisiteChain<'_> {
-    fn contains(&self, key: &str) -> bool {
-        let mut link = Some(self);
-        while let Some(current) = link {
-            if current.key == key {
-                return true;
-            }
-            link = current.parent;
-        }
-        false
-    }
-}
-
 /// `Err` aborts the whole evaluation (a clause, segment or prerequisite cycle problem); an
 /// `Ok` detail with an error reason concerns only this flag's value, so as a prerequisite it
 /// merely fails (spec 3.4 step 5).
@@ -72,7 +54,7 @@ fn evaluate_flag<'a, S: Store + ?Sized, O: PrerequisiteObserver + ?Sized>(
     flag: &'a PreparedFlag,
     context: &Context,
     store: &'a S,
-    chain: Option<&PrerequisiteChain<'_>>,
+    chain: Option<&KeyChain<'_>>,
     observer: &mut O,
 ) -> Result<EvaluationDetail<'a>, Malformed> {
     if !flag.flag().on {
@@ -106,17 +88,14 @@ fn failed_prerequisite<'a, S: Store + ?Sized, O: PrerequisiteObserver + ?Sized>(
     flag: &'a PreparedFlag,
     context: &Context,
     store: &'a S,
-    chain: Option<&PrerequisiteChain<'_>>,
+    chain: Option<&KeyChain<'_>>,
     observer: &mut O,
 ) -> Result<Option<Reason<'a>>, Malformed> {
     let prerequisites = &flag.flag().prerequisites;
     if prerequisites.is_empty() {
         return Ok(None);
     }
-    let chain = PrerequisiteChain {
-        key: flag.key(),
-        parent: chain,
-    };
+    let chain = KeyChain::push(chain, flag.key()).map_err(|_| Malformed)?;
     for prerequisite in prerequisites {
         let failed = Reason::PrerequisiteFailed {
             prerequisite_key: &prerequisite.key,
@@ -124,7 +103,7 @@ fn failed_prerequisite<'a, S: Store + ?Sized, O: PrerequisiteObserver + ?Sized>(
         let Some(prerequisite_flag) = store.flag(&prerequisite.key) else {
             return Ok(Some(failed));
         };
-        if chain.contains(prerequisite_flag.key()) {
+        if KeyChain::contains(Some(&chain), prerequisite_flag.key()) {
             return Err(Malformed);
         }
         let detail = evaluate_flag(prerequisite_flag, context, store, Some(&chain), observer)?;

@@ -16,6 +16,7 @@
 
 mod attribute_ref;
 pub mod bucketing;
+mod chain;
 mod clause;
 mod context;
 mod datetime;

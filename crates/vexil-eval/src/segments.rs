@@ -1,43 +1,21 @@
 //! Segment containment (spec 3.8): include/exclude lists, then rules with optional weights.
 
 use crate::bucketing::bucket_context;
+use crate::chain::KeyChain;
 use crate::clause::{all_match, Malformed};
 use crate::context::Context;
 use crate::prepare::{PreparedSegment, PreparedSegmentRule, PreparedTarget, DEFAULT_KIND};
 use crate::store::Store;
 
-/// The keys of the segments being evaluated above the current one, as a stack on the call stack.
-pub(crate) struct SegmentChain<'c> {
-    key: &'c str,
-    parent: Option<&'c SegmentChain<'c>>,
-}
-
-impl SegmentChain<'_> {
-    fn contains(chain: Option<&SegmentChain<'_>>, key: &str) -> bool {
-        let mut link = chain;
-        while let Some(current) = link {
-            if current.key == key {
-                return true;
-            }
-            link = current.parent;
-        }
-        false
-    }
-}
-
-/// Whether the context is in the segment. A segment that (indirectly) contains itself is
-/// malformed.
+/// Whether the context is in the segment. A segment that (indirectly) contains itself, or
+/// nesting deeper than [`crate::chain::MAX_DEPTH`], is malformed.
 pub(crate) fn segment_contains<S: Store + ?Sized>(
     segment: &PreparedSegment,
     context: &Context,
     store: &S,
-    chain: Option<&SegmentChain<'_>>,
+    chain: Option<&KeyChain<'_>>,
 ) -> Result<bool, Malformed> {
-    let key = segment.key();
-    if SegmentChain::contains(chain, key) {
-        return Err(Malformed);
-    }
-    let chain = SegmentChain { key, parent: chain };
+    let chain = KeyChain::push(chain, segment.key()).map_err(|_| Malformed)?;
     let model = segment.segment();
     if model.unbounded {
         // Big segments need a membership store, which Vexil does not have (it never emits
@@ -90,7 +68,7 @@ fn rule_matches<S: Store + ?Sized>(
     segment: &PreparedSegment,
     context: &Context,
     store: &S,
-    chain: &SegmentChain<'_>,
+    chain: &KeyChain<'_>,
 ) -> Result<bool, Malformed> {
     if !all_match(&rule.clauses, context, store, Some(chain))? {
         return Ok(false);

@@ -355,3 +355,71 @@ fn rollout_without_buckets_is_malformed() {
         json!({"kind": "ERROR", "errorKind": "MALFORMED_FLAG"}),
     );
 }
+
+/// A chain of `depth` flags, each the prerequisite of the one before, all passing.
+fn prerequisite_chain(depth: usize) -> Value {
+    let flags: serde_json::Map<String, Value> = (0..depth)
+        .map(|i| {
+            let prerequisites: Vec<Value> =
+                if i + 1 < depth { vec![json!({"key": format!("f{}", i + 1), "variation": 0})] } else { vec![] };
+            (format!("f{i}"), json!({"on": true, "variations": [true], "prerequisites": prerequisites, "fallthrough": {"variation": 0}}))
+        })
+        .collect();
+    flags_payload(Value::Object(flags), json!({}))
+}
+
+/// `f` matches segment `s0`, which nests `s1` ... down to `s{depth-1}`, which includes `u`.
+fn segment_chain(depth: usize) -> Value {
+    let segments: serde_json::Map<String, Value> = (0..depth)
+        .map(|i| {
+            let segment = if i + 1 < depth {
+                json!({"rules": [{"clauses": [{"attribute": "", "op": "segmentMatch", "values": [format!("s{}", i + 1)]}]}]})
+            } else {
+                json!({"included": ["u"]})
+            };
+            (format!("s{i}"), segment)
+        })
+        .collect();
+    let flag = json!({"f": {"on": true, "variations": [false, true], "fallthrough": {"variation": 0},
+        "rules": [{"id": "r", "variation": 1, "clauses": [{"attribute": "", "op": "segmentMatch", "values": ["s0"]}]}]}});
+    flags_payload(flag, Value::Object(segments))
+}
+
+fn flags_payload(flags: Value, segments: Value) -> Value {
+    json!({"flags": flags, "segments": segments})
+}
+
+#[test]
+fn nesting_up_to_the_limit_evaluates_and_deeper_is_malformed() {
+    use crate::chain::MAX_DEPTH;
+    let malformed = json!({"kind": "ERROR", "errorKind": "MALFORMED_FLAG"});
+    // The last flag of a chain has no prerequisites of its own, so it adds no level.
+    check(
+        prerequisite_chain(MAX_DEPTH + 1),
+        "f0",
+        user("u"),
+        Some(0),
+        json!({"kind": "FALLTHROUGH"}),
+    );
+    check(
+        prerequisite_chain(MAX_DEPTH + 2),
+        "f0",
+        user("u"),
+        None,
+        malformed.clone(),
+    );
+    check(
+        segment_chain(MAX_DEPTH),
+        "f",
+        user("u"),
+        Some(1),
+        json!({"kind": "RULE_MATCH", "ruleIndex": 0, "ruleId": "r"}),
+    );
+    check(
+        segment_chain(MAX_DEPTH + 1),
+        "f",
+        user("u"),
+        None,
+        malformed,
+    );
+}

@@ -4,41 +4,21 @@ use serde_json::{json, Value};
 
 use super::{AllData, Flag, Segment};
 
-/// Spec 1.1: fields Vexil emits in every flag.
-const FLAG_EMIT_ALWAYS: [&str; 17] = [
-    "key",
-    "version",
-    "on",
-    "variations",
-    "offVariation",
-    "fallthrough",
-    "targets",
-    "contextTargets",
-    "rules",
-    "prerequisites",
-    "salt",
-    "trackEvents",
-    "trackEventsFallthrough",
-    "debugEventsUntilDate",
-    "clientSideAvailability",
-    "clientSide",
-    "deleted",
-];
+/// Spec 1.1: flag fields emitted only when set; every other field is emitted always.
+const FLAG_EMITTED_WHEN_SET: [&str; 3] = ["samplingRatio", "excludeFromSummaries", "migration"];
 
-/// Spec 1.8: fields Vexil emits in every segment.
-const SEGMENT_EMIT_ALWAYS: [&str; 11] = [
-    "key",
-    "version",
-    "included",
-    "excluded",
-    "includedContexts",
-    "excludedContexts",
-    "rules",
-    "salt",
-    "deleted",
-    "generation",
-    "unbounded",
-];
+/// Spec 1.8: segment fields emitted only for big segments.
+const SEGMENT_EMITTED_WHEN_SET: [&str; 2] = ["unbounded", "unboundedContextKind"];
+
+fn emitted_always<'a>(
+    fields: &'a [&'a str],
+    when_set: &'a [&'a str],
+) -> impl Iterator<Item = &'a str> + 'a {
+    fields
+        .iter()
+        .copied()
+        .filter(move |field| !when_set.contains(field))
+}
 
 fn keys(value: &Value) -> Vec<&str> {
     value
@@ -54,15 +34,19 @@ fn a_minimal_flag_serializes_every_emit_always_field() {
     let mut flag: Flag = serde_json::from_value(json!({"key": "f"})).unwrap();
     flag.canonicalize();
     let out = serde_json::to_value(&flag).unwrap();
-    for field in FLAG_EMIT_ALWAYS {
+    for field in emitted_always(Flag::FIELDS, &FLAG_EMITTED_WHEN_SET) {
         assert!(out.get(field).is_some(), "missing {field} in {out}");
     }
+    assert_eq!(
+        keys(&out).len(),
+        Flag::FIELDS.len() - FLAG_EMITTED_WHEN_SET.len()
+    );
     assert_eq!(out["offVariation"], Value::Null);
     assert_eq!(
         out["clientSideAvailability"],
         json!({"usingMobileKey": true, "usingEnvironmentId": false})
     );
-    for field in ["samplingRatio", "excludeFromSummaries", "migration"] {
+    for field in FLAG_EMITTED_WHEN_SET {
         assert!(
             out.get(field).is_none(),
             "{field} emitted only when set: {out}"
@@ -71,20 +55,16 @@ fn a_minimal_flag_serializes_every_emit_always_field() {
 }
 
 #[test]
-fn a_minimal_segment_serializes_every_emit_always_field_but_unbounded() {
+fn a_minimal_segment_serializes_every_emit_always_field() {
     let segment: Segment = serde_json::from_value(json!({"key": "s"})).unwrap();
     let out = serde_json::to_value(&segment).unwrap();
-    for field in SEGMENT_EMIT_ALWAYS
-        .iter()
-        .filter(|field| **field != "unbounded")
-    {
-        assert!(out.get(*field).is_some(), "missing {field} in {out}");
+    for field in emitted_always(Segment::FIELDS, &SEGMENT_EMITTED_WHEN_SET) {
+        assert!(out.get(field).is_some(), "missing {field} in {out}");
     }
-    assert!(
-        out.get("unbounded").is_none(),
-        "unbounded is emitted only when true"
+    assert_eq!(
+        keys(&out).len(),
+        Segment::FIELDS.len() - SEGMENT_EMITTED_WHEN_SET.len()
     );
-    assert_eq!(keys(&out).len(), SEGMENT_EMIT_ALWAYS.len() - 1);
 }
 
 #[test]

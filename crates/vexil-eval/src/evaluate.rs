@@ -121,13 +121,10 @@ fn failed_prerequisite<'a, S: Store + ?Sized, O: PrerequisiteObserver + ?Sized>(
 
 /// The variation of the first target list holding the context's key of its kind (spec 3.5).
 fn target_match(flag: &PreparedFlag, context: &Context) -> Option<i64> {
-    flag.targets.iter().find_map(|target| {
-        let individual = context.individual(&target.kind)?;
-        target
-            .keys
-            .contains(individual.key())
-            .then_some(target.variation)
-    })
+    flag.targets
+        .iter()
+        .find(|target| target.keys.contains(context))
+        .map(|target| target.variation)
 }
 
 /// The off variation, or no value when there is none (spec 3.3).

@@ -4,6 +4,7 @@
 use rustc_hash::FxHashSet;
 
 use crate::attribute_ref::AttributeRef;
+use crate::context::Context;
 use crate::model::{
     Clause, Flag, RolloutKind, Segment, SegmentTarget, Target, VariationOrRollout,
     WeightedVariation,
@@ -28,8 +29,8 @@ pub struct PreparedSegment {
     segment: Segment,
     pub(crate) included: FxHashSet<String>,
     pub(crate) excluded: FxHashSet<String>,
-    pub(crate) included_contexts: Vec<PreparedTarget>,
-    pub(crate) excluded_contexts: Vec<PreparedTarget>,
+    pub(crate) included_contexts: Vec<ContextKeys>,
+    pub(crate) excluded_contexts: Vec<ContextKeys>,
     pub(crate) rules: Vec<PreparedSegmentRule>,
     pub(crate) bucket_prefix: Box<str>,
 }
@@ -37,9 +38,31 @@ pub struct PreparedSegment {
 /// A target list in evaluation order (spec 3.5), `user` placeholders already resolved.
 #[derive(Debug, Clone)]
 pub(crate) struct PreparedTarget {
-    pub kind: Box<str>,
-    pub keys: FxHashSet<String>,
+    pub keys: ContextKeys,
     pub variation: i64,
+}
+
+/// Keys of one context kind, as in flag targets and segment context lists.
+#[derive(Debug, Clone)]
+pub(crate) struct ContextKeys {
+    kind: Box<str>,
+    keys: FxHashSet<String>,
+}
+
+impl ContextKeys {
+    fn new(kind: &str, keys: &[String]) -> Self {
+        Self {
+            kind: kind.into(),
+            keys: keys.iter().cloned().collect(),
+        }
+    }
+
+    /// Whether the context has this kind and that individual context's key is listed.
+    pub(crate) fn contains(&self, context: &Context) -> bool {
+        context
+            .individual(&self.kind)
+            .is_some_and(|individual| self.keys.contains(individual.key()))
+    }
 }
 
 /// A flag rule.
@@ -232,15 +255,14 @@ fn bucket_by_ref(bucket_by: Option<&str>, has_kind: bool) -> AttributeRef {
 
 /// Resolves the target lists into evaluation order (spec 3.5).
 fn prepare_targets(targets: &[Target], context_targets: &[Target]) -> Vec<PreparedTarget> {
-    let user_target = |target: &Target, variation: i64| PreparedTarget {
-        kind: DEFAULT_KIND.into(),
-        keys: target.values.iter().cloned().collect(),
+    let prepared = |kind: &str, target: &Target, variation: i64| PreparedTarget {
+        keys: ContextKeys::new(kind, &target.values),
         variation,
     };
     if context_targets.is_empty() {
         return targets
             .iter()
-            .map(|target| user_target(target, target.variation))
+            .map(|target| prepared(DEFAULT_KIND, target, target.variation))
             .collect();
     }
     context_targets
@@ -252,28 +274,20 @@ fn prepare_targets(targets: &[Target], context_targets: &[Target]) -> Vec<Prepar
                 let legacy = targets
                     .iter()
                     .find(|legacy| legacy.variation == target.variation)?;
-                Some(user_target(legacy, target.variation))
+                Some(prepared(DEFAULT_KIND, legacy, target.variation))
             } else {
-                Some(PreparedTarget {
-                    kind: kind.into(),
-                    keys: target.values.iter().cloned().collect(),
-                    variation: target.variation,
-                })
+                Some(prepared(kind, target, target.variation))
             }
         })
         .collect()
 }
 
-fn prepare_segment_targets(targets: &[SegmentTarget]) -> Vec<PreparedTarget> {
+fn prepare_segment_targets(targets: &[SegmentTarget]) -> Vec<ContextKeys> {
     targets
         .iter()
-        .map(|target| PreparedTarget {
-            kind: match target.context_kind.as_str() {
-                "" => DEFAULT_KIND.into(),
-                kind => kind.into(),
-            },
-            keys: target.values.iter().cloned().collect(),
-            variation: 0,
+        .map(|target| match target.context_kind.as_str() {
+            "" => ContextKeys::new(DEFAULT_KIND, &target.values),
+            kind => ContextKeys::new(kind, &target.values),
         })
         .collect()
 }

@@ -4,7 +4,7 @@ use crate::bucketing::bucket_context;
 use crate::chain::KeyChain;
 use crate::clause::{all_match, Malformed};
 use crate::context::Context;
-use crate::prepare::{PreparedSegment, PreparedSegmentRule, PreparedTarget, DEFAULT_KIND};
+use crate::prepare::{ContextKeys, PreparedSegment, PreparedSegmentRule, DEFAULT_KIND};
 use crate::store::Store;
 
 /// Whether the context is in the segment. A segment that (indirectly) contains itself, or
@@ -42,14 +42,8 @@ pub(crate) fn segment_contains<S: Store + ?Sized>(
 fn listed(segment: &PreparedSegment, context: &Context) -> Option<bool> {
     let user_key = context.individual(DEFAULT_KIND).map(|user| user.key());
     let single_user = !context.is_multi() && user_key.is_some();
-    let in_lists = |lists: &[PreparedTarget]| {
-        !single_user
-            && lists.iter().any(|list| {
-                context
-                    .individual(&list.kind)
-                    .is_some_and(|individual| list.keys.contains(individual.key()))
-            })
-    };
+    let in_lists =
+        |lists: &[ContextKeys]| !single_user && lists.iter().any(|list| list.contains(context));
     if user_key.is_some_and(|key| segment.included.contains(key))
         || in_lists(&segment.included_contexts)
     {

@@ -28,6 +28,7 @@ mod reason;
 mod segments;
 pub mod semver;
 mod store;
+pub mod validate;
 mod variation;
 
 pub use attribute_ref::AttributeRef;

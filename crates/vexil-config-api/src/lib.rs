@@ -1,0 +1,126 @@
+//! Vexil's write side: the only component that changes flag configuration.
+//!
+//! Owns projects, environments and their SDK credentials, flags and segments in
+//! PostgreSQL (schema `config`), the hash-chained audit log, API tokens, approvals and
+//! scheduled changes, and the gRPC services (`FlagSync`, `Credentials`) through which the
+//! other services learn about changes. Never evaluates flags for SDKs and never reads
+//! another service's tables.
+//!
+//! Start with `run` below, then `routes/` for the REST API and `store/` for the SQL.
+
+pub mod audit;
+pub mod auth;
+pub mod background;
+pub mod config;
+pub mod error;
+pub mod instructions;
+pub mod mutations;
+pub mod routes;
+pub mod scheduler;
+pub mod secrets;
+pub mod state;
+pub mod store;
+pub mod sync;
+pub mod views;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use sqlx::postgres::PgPoolOptions;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use vexil_proto::config::v1::credentials_server::CredentialsServer;
+use vexil_proto::config::v1::flag_sync_server::FlagSyncServer;
+use vexil_service::health::Readiness;
+
+use crate::config::Config;
+use crate::state::AppState;
+
+/// Runs config-api on the given listeners until `shutdown` fires: REST on `http`, gRPC on
+/// `grpc`, the change hub, the scheduler and the FlagSync outbox pruner.
+pub async fn run(
+    config: Config,
+    http: TcpListener,
+    grpc: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let pool = PgPoolOptions::new()
+        .max_connections(config.database.max_connections)
+        .connect(&config.database.url)
+        .await
+        .context("connecting to PostgreSQL (database.url)")?;
+    let result = serve(config, pool.clone(), http, grpc, shutdown).await;
+    pool.close().await;
+    result
+}
+
+/// As [`run`], on an existing pool, which it leaves open (tests share one per database).
+pub async fn serve(
+    config: Config,
+    pool: sqlx::PgPool,
+    http: TcpListener,
+    grpc: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    if config.database.migrate {
+        sqlx::migrate!()
+            .run(&pool)
+            .await
+            .context("applying database migrations")?;
+    }
+    if let Some(token) = &config.admin_token {
+        auth::ensure_bootstrap_token(&pool, token)
+            .await
+            .context("storing the bootstrap admin token")?;
+    }
+    let hub = sync::ChangeHub::start(pool.clone(), shutdown.clone())
+        .await
+        .context("listening for committed changes")?;
+    let readiness = Readiness::default();
+    let state = AppState {
+        pool: pool.clone(),
+        config: Arc::new(config.clone()),
+        readiness: readiness.clone(),
+        hub: hub.clone(),
+    };
+    background::start(&state, shutdown.clone());
+
+    let service_auth = sync::ServiceAuth::new(config.service_token.as_deref());
+    let flag_sync = FlagSyncServer::with_interceptor(
+        sync::FlagSyncService::new(pool.clone(), hub, shutdown.clone()),
+        {
+            let service_auth = service_auth.clone();
+            move |request| service_auth.check(request)
+        },
+    );
+    let credentials = CredentialsServer::with_interceptor(
+        sync::credentials::CredentialsService::new(pool.clone()),
+        move |request| service_auth.check(request),
+    );
+    let grpc_address = grpc.local_addr()?;
+    let grpc_server = tonic::transport::Server::builder()
+        .add_service(flag_sync)
+        .add_service(credentials)
+        .serve_with_incoming_shutdown(
+            TcpListenerStream::new(grpc),
+            shutdown.clone().cancelled_owned(),
+        );
+
+    let http_address = http.local_addr()?;
+    let app = routes::router(state);
+    let http_server = axum::serve(
+        http,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+
+    readiness.set_ready();
+    tracing::info!(%http_address, %grpc_address, "config-api listening");
+    let (http_result, grpc_result) =
+        tokio::join!(async { http_server.await.context("serving HTTP") }, async {
+            grpc_server.await.context("serving gRPC")
+        },);
+    readiness.set_not_ready();
+    http_result.and(grpc_result)
+}

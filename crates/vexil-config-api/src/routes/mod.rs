@@ -1,0 +1,62 @@
+//! The REST API under `/api/v1`, one file per resource, plus `/health/*`.
+
+mod approvals;
+mod audit_log;
+mod environment_flags;
+mod environments;
+mod etag;
+mod flags;
+mod json;
+mod lookup;
+mod openapi;
+mod projects;
+mod scheduled_changes;
+mod segments;
+mod tokens;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderName;
+use axum::Router;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::auth::REQUEST_ID_HEADER;
+use crate::state::AppState;
+
+pub use json::JsonBody;
+
+/// Every route of the service.
+pub fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
+    let api = Router::new()
+        .merge(projects::routes())
+        .merge(approvals::routes())
+        .merge(scheduled_changes::routes())
+        .merge(environments::routes())
+        .merge(flags::routes())
+        .merge(environment_flags::routes())
+        .merge(segments::routes())
+        .merge(tokens::routes())
+        .merge(audit_log::routes())
+        .merge(openapi::routes());
+    Router::new()
+        .nest("/api/v1", api)
+        .layer(DefaultBodyLimit::max(state.config.http.body_limit_bytes))
+        .with_state(state.clone())
+        .merge(vexil_service::health::router(state.readiness.clone()))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// `?limit=` bounds shared by the list routes.
+pub(crate) fn page_limit(limit: Option<i64>) -> Result<i64, crate::error::ApiError> {
+    match limit {
+        None => Ok(50),
+        Some(limit) if (1..=1000).contains(&limit) => Ok(limit),
+        Some(_) => Err(crate::error::ApiError::invalid_field(
+            "limit",
+            "must be between 1 and 1000",
+        )),
+    }
+}

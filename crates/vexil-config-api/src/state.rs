@@ -1,0 +1,24 @@
+//! `AppState`: cheap-to-clone handles shared by every request.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use sqlx::PgPool;
+use vexil_service::health::Readiness;
+
+use crate::config::Config;
+use crate::sync::ChangeHub;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub config: Arc<Config>,
+    pub readiness: Readiness,
+    pub hub: ChangeHub,
+}
+
+impl FromRef<AppState> for PgPool {
+    fn from_ref(state: &AppState) -> PgPool {
+        state.pool.clone()
+    }
+}

@@ -1,0 +1,150 @@
+//! `config.approval_requests`.
+
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgPool};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovalRequest {
+    pub id: Uuid,
+    #[serde(skip)]
+    pub flag_id: Uuid,
+    #[serde(skip)]
+    pub environment_id: Uuid,
+    pub flag_key: String,
+    pub environment_key: String,
+    pub instructions: Json<Value>,
+    pub comment: String,
+    /// pending, approved, declined or applied.
+    pub status: String,
+    pub requested_by_token_id: Option<Uuid>,
+    pub requested_by_name: String,
+    pub reviewed_by_token_id: Option<Uuid>,
+    pub reviewed_by_name: Option<String>,
+    pub review_comment: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// Who asks for a change, and what.
+pub struct NewRequest<'a> {
+    pub flag_id: Uuid,
+    pub environment_id: Uuid,
+    pub instructions: &'a Value,
+    pub comment: &'a str,
+    pub requested_by_token_id: Uuid,
+    pub requested_by_name: &'a str,
+}
+
+pub async fn insert(
+    connection: &mut PgConnection,
+    new: &NewRequest<'_>,
+) -> Result<Uuid, sqlx::Error> {
+    let id = Uuid::new_v4();
+    let now = super::now();
+    sqlx::query!(
+        r#"INSERT INTO config.approval_requests (id, flag_id, environment_id, instructions, comment,
+               status, requested_by_token_id, requested_by_name, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $8)"#,
+        id,
+        new.flag_id,
+        new.environment_id,
+        new.instructions,
+        new.comment,
+        new.requested_by_token_id,
+        new.requested_by_name,
+        now,
+    )
+    .execute(connection)
+    .await?;
+    Ok(id)
+}
+
+/// A flag's requests, newest first, optionally of one status.
+pub async fn list(
+    pool: &PgPool,
+    flag_id: Uuid,
+    status: Option<&str>,
+) -> Result<Vec<ApprovalRequest>, sqlx::Error> {
+    sqlx::query_as!(
+        ApprovalRequest,
+        r#"SELECT a.id, a.flag_id, a.environment_id, f.key AS flag_key, e.key AS environment_key,
+                  a.instructions AS "instructions: Json<Value>", a.comment, a.status,
+                  a.requested_by_token_id, a.requested_by_name, a.reviewed_by_token_id,
+                  a.reviewed_by_name, a.review_comment, a.created_at, a.updated_at
+           FROM config.approval_requests a
+           JOIN config.flags f ON f.id = a.flag_id
+           JOIN config.environments e ON e.id = a.environment_id
+           WHERE a.flag_id = $1 AND ($2::text IS NULL OR a.status = $2)
+           ORDER BY a.created_at DESC"#,
+        flag_id,
+        status,
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// One request of the flag, locked for update.
+pub async fn find_for_update(
+    connection: &mut PgConnection,
+    flag_id: Uuid,
+    id: Uuid,
+) -> Result<Option<ApprovalRequest>, sqlx::Error> {
+    sqlx::query_as!(
+        ApprovalRequest,
+        r#"SELECT a.id, a.flag_id, a.environment_id, f.key AS flag_key, e.key AS environment_key,
+                  a.instructions AS "instructions: Json<Value>", a.comment, a.status,
+                  a.requested_by_token_id, a.requested_by_name, a.reviewed_by_token_id,
+                  a.reviewed_by_name, a.review_comment, a.created_at, a.updated_at
+           FROM config.approval_requests a
+           JOIN config.flags f ON f.id = a.flag_id
+           JOIN config.environments e ON e.id = a.environment_id
+           WHERE a.flag_id = $1 AND a.id = $2
+           FOR UPDATE OF a"#,
+        flag_id,
+        id,
+    )
+    .fetch_optional(connection)
+    .await
+}
+
+pub async fn review(
+    connection: &mut PgConnection,
+    id: Uuid,
+    status: &str,
+    reviewer_token_id: Uuid,
+    reviewer_name: &str,
+    comment: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"UPDATE config.approval_requests SET status = $2, reviewed_by_token_id = $3,
+               reviewed_by_name = $4, review_comment = $5, updated_at = $6
+           WHERE id = $1"#,
+        id,
+        status,
+        reviewer_token_id,
+        reviewer_name,
+        comment,
+        super::now(),
+    )
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_applied(connection: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE config.approval_requests SET status = 'applied', updated_at = $2 WHERE id = $1",
+        id,
+        super::now(),
+    )
+    .execute(connection)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! The FlagSync outbox (`config.changes`): each committed change to an environment's
+//! configuration, numbered per environment. The insert trigger notifies every replica.
+
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// What changed; stored as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    FlagUpsert,
+    FlagDeleted,
+    SegmentUpsert,
+    SegmentDeleted,
+    CredentialChanged,
+    EnvironmentDeleted,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::FlagUpsert => "flag_upsert",
+            ChangeKind::FlagDeleted => "flag_deleted",
+            ChangeKind::SegmentUpsert => "segment_upsert",
+            ChangeKind::SegmentDeleted => "segment_deleted",
+            ChangeKind::CredentialChanged => "credential_changed",
+            ChangeKind::EnvironmentDeleted => "environment_deleted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ChangeKind> {
+        [
+            ChangeKind::FlagUpsert,
+            ChangeKind::FlagDeleted,
+            ChangeKind::SegmentUpsert,
+            ChangeKind::SegmentDeleted,
+            ChangeKind::CredentialChanged,
+            ChangeKind::EnvironmentDeleted,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
+    }
+}
+
+/// One row of the outbox.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub environment_id: Uuid,
+    pub sequence: i64,
+    pub kind: String,
+    pub key: String,
+    pub version: i64,
+    pub payload: Vec<u8>,
+}
+
+/// Records a change in the caller's transaction and returns its sequence number. The
+/// `UPDATE` locks the environment's row until commit, so an environment's changes commit
+/// in sequence order.
+pub async fn record(
+    connection: &mut PgConnection,
+    environment_id: Uuid,
+    kind: ChangeKind,
+    key: &str,
+    version: i64,
+    payload: Vec<u8>,
+) -> Result<i64, sqlx::Error> {
+    let sequence = sqlx::query_scalar!(
+        r#"UPDATE config.environments SET sequence = sequence + 1 WHERE id = $1 RETURNING sequence"#,
+        environment_id,
+    )
+    .fetch_one(&mut *connection)
+    .await?;
+    sqlx::query!(
+        r#"INSERT INTO config.changes (environment_id, sequence, kind, key, version, payload)
+           VALUES ($1, $2, $3, $4, $5, $6)"#,
+        environment_id,
+        sequence,
+        kind.as_str(),
+        key,
+        version,
+        payload,
+    )
+    .execute(&mut *connection)
+    .await?;
+    Ok(sequence)
+}
+
+/// The change that closes an environment's stream; the environment row is gone, so the
+/// sequence number is given.
+pub async fn record_environment_deleted(
+    connection: &mut PgConnection,
+    environment_id: Uuid,
+    sequence: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"INSERT INTO config.changes (environment_id, sequence, kind, key)
+           VALUES ($1, $2, 'environment_deleted', '')"#,
+        environment_id,
+        sequence,
+    )
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
+}
+
+/// Changes of one environment after `after_sequence`, oldest first.
+pub async fn since(
+    connection: &mut PgConnection,
+    environment_id: Uuid,
+    after_sequence: i64,
+    limit: i64,
+) -> Result<Vec<Change>, sqlx::Error> {
+    sqlx::query_as!(
+        Change,
+        r#"SELECT environment_id, sequence, kind, key, version, payload FROM config.changes
+           WHERE environment_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3"#,
+        environment_id,
+        after_sequence,
+        limit,
+    )
+    .fetch_all(&mut *connection)
+    .await
+}
+
+/// The oldest sequence number still held for an environment, if any.
+pub async fn oldest_held(
+    connection: &mut PgConnection,
+    environment_id: Uuid,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT min(sequence) FROM config.changes WHERE environment_id = $1"#,
+        environment_id,
+    )
+    .fetch_one(&mut *connection)
+    .await
+}
+
+/// Deletes changes committed before `cutoff`, keeping each environment's newest one so a
+/// resuming watcher can always tell whether it is up to date.
+pub async fn prune(
+    connection: &mut PgConnection,
+    cutoff: OffsetDateTime,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query!(
+        r#"DELETE FROM config.changes c WHERE committed_at < $1
+           AND sequence < (SELECT max(sequence) FROM config.changes m
+                           WHERE m.environment_id = c.environment_id)"#,
+        cutoff,
+    )
+    .execute(&mut *connection)
+    .await?;
+    Ok(result.rows_affected())
+}

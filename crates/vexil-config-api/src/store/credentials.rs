@@ -1,0 +1,197 @@
+//! `config.sdk_credentials`: server-side SDK keys, mobile keys and client-side IDs.
+
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgPool};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::secrets;
+
+/// The three kinds of credential an environment has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CredentialKind {
+    /// Server-side SDK key (secret).
+    Server,
+    /// Mobile key (secret).
+    Mobile,
+    /// Client-side ID (public).
+    Client,
+}
+
+impl CredentialKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::Server => "server",
+            CredentialKind::Mobile => "mobile",
+            CredentialKind::Client => "client",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<CredentialKind> {
+        match text {
+            "server" => Some(CredentialKind::Server),
+            "mobile" => Some(CredentialKind::Mobile),
+            "client" => Some(CredentialKind::Client),
+            _ => None,
+        }
+    }
+
+    /// A fresh secret of this kind.
+    pub fn generate(self) -> String {
+        match self {
+            CredentialKind::Server => secrets::new_sdk_key(secrets::SDK_KEY_PREFIX),
+            CredentialKind::Mobile => secrets::new_sdk_key(secrets::MOBILE_KEY_PREFIX),
+            CredentialKind::Client => secrets::new_client_side_id(),
+        }
+    }
+}
+
+/// A stored credential. For client-side IDs, `hint` is the whole (public) value.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Credential {
+    pub id: Uuid,
+    #[serde(skip)]
+    pub environment_id: Uuid,
+    pub kind: String,
+    #[serde(skip)]
+    pub sha256: Vec<u8>,
+    pub hint: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl Credential {
+    pub fn kind(&self) -> CredentialKind {
+        CredentialKind::parse(&self.kind).expect("the database constrains kind")
+    }
+
+    /// Not revoked and not past its expiry at `now`.
+    pub fn is_active(&self, now: OffsetDateTime) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|expiry| expiry > now)
+    }
+}
+
+/// Creates a credential; returns it and its secret, which is never stored in clear
+/// (except a client-side ID, which is public).
+pub async fn create(
+    connection: &mut PgConnection,
+    environment_id: Uuid,
+    kind: CredentialKind,
+) -> Result<(Credential, String), sqlx::Error> {
+    let secret = kind.generate();
+    let hint = match kind {
+        CredentialKind::Client => secret.clone(),
+        _ => secrets::hint(&secret),
+    };
+    let credential = sqlx::query_as!(
+        Credential,
+        r#"INSERT INTO config.sdk_credentials (id, environment_id, kind, sha256, hint, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           RETURNING id, environment_id, kind, sha256, hint, created_at, expires_at, revoked_at"#,
+        Uuid::new_v4(),
+        environment_id,
+        kind.as_str(),
+        secrets::sha256(&secret),
+        hint,
+        super::now(),
+    )
+    .fetch_one(connection)
+    .await?;
+    Ok((credential, secret))
+}
+
+pub async fn list(
+    connection: &mut PgConnection,
+    environment_id: Uuid,
+) -> Result<Vec<Credential>, sqlx::Error> {
+    sqlx::query_as!(
+        Credential,
+        r#"SELECT id, environment_id, kind, sha256, hint, created_at, expires_at, revoked_at
+           FROM config.sdk_credentials WHERE environment_id = $1 ORDER BY created_at"#,
+        environment_id
+    )
+    .fetch_all(connection)
+    .await
+}
+
+/// Ends the active credentials of a kind: from `expires_at` on, or at once when `None`.
+/// Returns the credentials it changed.
+pub async fn retire(
+    connection: &mut PgConnection,
+    environment_id: Uuid,
+    kind: CredentialKind,
+    expires_at: Option<OffsetDateTime>,
+) -> Result<Vec<Credential>, sqlx::Error> {
+    let now = super::now();
+    sqlx::query_as!(
+        Credential,
+        r#"UPDATE config.sdk_credentials
+           SET expires_at = CASE WHEN $4::timestamptz IS NULL THEN expires_at
+                                 ELSE LEAST(coalesce(expires_at, $4), $4) END,
+               revoked_at = CASE WHEN $4::timestamptz IS NULL THEN $3 ELSE revoked_at END
+           WHERE environment_id = $1 AND kind = $2 AND revoked_at IS NULL
+             AND (expires_at IS NULL OR expires_at > $3)
+           RETURNING id, environment_id, kind, sha256, hint, created_at, expires_at, revoked_at"#,
+        environment_id,
+        kind.as_str(),
+        now,
+        expires_at,
+    )
+    .fetch_all(connection)
+    .await
+}
+
+/// Revokes one credential at once; `None` when it is not the environment's.
+pub async fn revoke(
+    connection: &mut PgConnection,
+    environment_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Credential>, sqlx::Error> {
+    sqlx::query_as!(
+        Credential,
+        r#"UPDATE config.sdk_credentials SET revoked_at = coalesce(revoked_at, $3)
+           WHERE id = $1 AND environment_id = $2
+           RETURNING id, environment_id, kind, sha256, hint, created_at, expires_at, revoked_at"#,
+        id,
+        environment_id,
+        super::now(),
+    )
+    .fetch_optional(connection)
+    .await
+}
+
+/// Where a presented credential belongs.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub environment_id: Uuid,
+    pub project_key: String,
+    pub environment_key: String,
+    pub kind: CredentialKind,
+}
+
+/// Resolves a raw credential; `None` when unknown, revoked or expired.
+pub async fn resolve(pool: &PgPool, secret: &str) -> Result<Option<Resolved>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT c.environment_id, c.kind, p.key AS project_key, e.key AS environment_key
+           FROM config.sdk_credentials c
+           JOIN config.environments e ON e.id = c.environment_id
+           JOIN config.projects p ON p.id = e.project_id
+           WHERE c.sha256 = $1 AND c.revoked_at IS NULL
+             AND (c.expires_at IS NULL OR c.expires_at > now())"#,
+        secrets::sha256(secret),
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|row| Resolved {
+        environment_id: row.environment_id,
+        project_key: row.project_key,
+        environment_key: row.environment_key,
+        kind: CredentialKind::parse(&row.kind).expect("the database constrains kind"),
+    }))
+}

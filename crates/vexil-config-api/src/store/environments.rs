@@ -1,0 +1,135 @@
+//! `config.environments`.
+
+use serde::Serialize;
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Environment {
+    pub id: Uuid,
+    #[serde(skip)]
+    pub project_id: Uuid,
+    pub key: String,
+    pub name: String,
+    /// Critical environments take flag changes only through approval requests.
+    #[serde(rename = "critical")]
+    pub is_critical: bool,
+    /// The FlagSync sequence number of the last committed change.
+    pub sequence: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+pub async fn list(
+    connection: &mut PgConnection,
+    project_id: Uuid,
+) -> Result<Vec<Environment>, sqlx::Error> {
+    sqlx::query_as!(
+        Environment,
+        r#"SELECT id, project_id, key, name, is_critical, sequence, created_at, updated_at
+           FROM config.environments WHERE project_id = $1 ORDER BY created_at, key"#,
+        project_id
+    )
+    .fetch_all(connection)
+    .await
+}
+
+/// Every environment of every project (FlagSync's "watch all").
+pub async fn list_all(connection: &mut PgConnection) -> Result<Vec<Environment>, sqlx::Error> {
+    sqlx::query_as!(
+        Environment,
+        r#"SELECT id, project_id, key, name, is_critical, sequence, created_at, updated_at
+           FROM config.environments ORDER BY id"#
+    )
+    .fetch_all(connection)
+    .await
+}
+
+pub async fn find(
+    connection: &mut PgConnection,
+    project_id: Uuid,
+    key: &str,
+) -> Result<Option<Environment>, sqlx::Error> {
+    sqlx::query_as!(
+        Environment,
+        r#"SELECT id, project_id, key, name, is_critical, sequence, created_at, updated_at
+           FROM config.environments WHERE project_id = $1 AND key = $2"#,
+        project_id,
+        key
+    )
+    .fetch_optional(connection)
+    .await
+}
+
+pub async fn find_by_id(
+    connection: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<Environment>, sqlx::Error> {
+    sqlx::query_as!(
+        Environment,
+        r#"SELECT id, project_id, key, name, is_critical, sequence, created_at, updated_at
+           FROM config.environments WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(connection)
+    .await
+}
+
+/// Inserts an environment; `None` when the project already has the key.
+pub async fn insert(
+    connection: &mut PgConnection,
+    project_id: Uuid,
+    key: &str,
+    name: &str,
+    is_critical: bool,
+) -> Result<Option<Environment>, sqlx::Error> {
+    let now = super::now();
+    sqlx::query_as!(
+        Environment,
+        r#"INSERT INTO config.environments (id, project_id, key, name, is_critical, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (project_id, key) DO NOTHING
+           RETURNING id, project_id, key, name, is_critical, sequence, created_at, updated_at"#,
+        Uuid::new_v4(),
+        project_id,
+        key,
+        name,
+        is_critical,
+        now,
+    )
+    .fetch_optional(connection)
+    .await
+}
+
+pub async fn update(
+    connection: &mut PgConnection,
+    id: Uuid,
+    name: &str,
+    is_critical: bool,
+) -> Result<Environment, sqlx::Error> {
+    sqlx::query_as!(
+        Environment,
+        r#"UPDATE config.environments SET name = $2, is_critical = $3, updated_at = $4 WHERE id = $1
+           RETURNING id, project_id, key, name, is_critical, sequence, created_at, updated_at"#,
+        id,
+        name,
+        is_critical,
+        super::now(),
+    )
+    .fetch_one(connection)
+    .await
+}
+
+/// Deletes the environment and returns the sequence number its closing change takes.
+pub async fn delete(connection: &mut PgConnection, id: Uuid) -> Result<i64, sqlx::Error> {
+    let sequence = sqlx::query_scalar!(
+        "DELETE FROM config.environments WHERE id = $1 RETURNING sequence + 1",
+        id
+    )
+    .fetch_one(connection)
+    .await?;
+    Ok(sequence.expect("sequence + 1 of a NOT NULL column is not null"))
+}

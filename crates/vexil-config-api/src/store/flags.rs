@@ -1,0 +1,479 @@
+//! `config.flags` (project-level fields) and `config.flag_environments` (targeting per
+//! environment), plus the tombstones that keep versions monotonic across deletion.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgPool};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// One variation as the project defines it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variation {
+    pub value: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// The project-level part of a flag.
+#[derive(Debug, Clone)]
+pub struct FlagRow {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    pub kind: String,
+    pub variations: Json<Vec<Variation>>,
+    pub tags: Vec<String>,
+    pub maintainer: Option<String>,
+    pub is_temporary: bool,
+    pub using_mobile_key: bool,
+    pub using_environment_id: bool,
+    pub is_archived: bool,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// A flag's targeting in one environment.
+#[derive(Debug, Clone)]
+pub struct FlagEnvironmentRow {
+    pub environment_id: Uuid,
+    pub environment_key: String,
+    pub version: i64,
+    pub config: Json<vexil_eval::Flag>,
+    pub updated_at: OffsetDateTime,
+}
+
+impl FlagRow {
+    /// The flag exactly as SDKs receive it in one environment: the environment's
+    /// targeting with the project's fields and the environment's version.
+    pub fn sdk_flag(&self, environment: &FlagEnvironmentRow) -> vexil_eval::Flag {
+        let mut flag = environment.config.0.clone();
+        flag.key = self.key.clone();
+        flag.version = u64::try_from(environment.version).expect("versions are positive");
+        flag.variations = self.variations.iter().map(|v| v.value.clone()).collect();
+        flag.client_side_availability = Some(vexil_eval::ClientSideAvailability {
+            using_mobile_key: self.using_mobile_key,
+            using_environment_id: self.using_environment_id,
+        });
+        flag.deleted = false;
+        flag.canonicalize();
+        flag
+    }
+}
+
+/// Project-level fields of a new or updated flag.
+#[derive(Debug, Clone)]
+pub struct FlagFields<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub kind: &'a str,
+    pub variations: &'a [Variation],
+    pub tags: &'a [String],
+    pub maintainer: Option<&'a str>,
+    pub is_temporary: bool,
+    pub using_mobile_key: bool,
+    pub using_environment_id: bool,
+}
+
+pub async fn find(
+    connection: &mut PgConnection,
+    project_id: Uuid,
+    key: &str,
+) -> Result<Option<FlagRow>, sqlx::Error> {
+    sqlx::query_as!(
+        FlagRow,
+        r#"SELECT id, project_id, key, name, description, kind,
+                  variations AS "variations: Json<Vec<Variation>>", tags, maintainer,
+                  is_temporary, using_mobile_key, using_environment_id, is_archived,
+                  created_at, updated_at
+           FROM config.flags WHERE project_id = $1 AND key = $2"#,
+        project_id,
+        key
+    )
+    .fetch_optional(connection)
+    .await
+}
+
+/// As `find`, locking the row until the transaction ends, so concurrent writers of the
+/// same flag queue instead of overwriting each other.
+pub async fn find_for_update(
+    connection: &mut PgConnection,
+    project_id: Uuid,
+    key: &str,
+) -> Result<Option<FlagRow>, sqlx::Error> {
+    sqlx::query_as!(
+        FlagRow,
+        r#"SELECT id, project_id, key, name, description, kind,
+                  variations AS "variations: Json<Vec<Variation>>", tags, maintainer,
+                  is_temporary, using_mobile_key, using_environment_id, is_archived,
+                  created_at, updated_at
+           FROM config.flags WHERE project_id = $1 AND key = $2 FOR UPDATE"#,
+        project_id,
+        key
+    )
+    .fetch_optional(connection)
+    .await
+}
+
+/// Filters for listing a project's flags.
+#[derive(Debug, Clone, Default)]
+pub struct FlagFilter {
+    pub tag: Option<String>,
+    /// Case-insensitive substring of the key, name or description.
+    pub text: Option<String>,
+    pub is_archived: Option<bool>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// One page of flags ordered by key, and the total matching the filter.
+pub async fn list(
+    pool: &PgPool,
+    project_id: Uuid,
+    filter: &FlagFilter,
+) -> Result<(Vec<FlagRow>, i64), sqlx::Error> {
+    let pattern = filter
+        .text
+        .as_ref()
+        .map(|text| format!("%{}%", escape_like(text)));
+    let rows = sqlx::query_as!(
+        FlagRow,
+        r#"SELECT id, project_id, key, name, description, kind,
+                  variations AS "variations: Json<Vec<Variation>>", tags, maintainer,
+                  is_temporary, using_mobile_key, using_environment_id, is_archived,
+                  created_at, updated_at
+           FROM config.flags
+           WHERE project_id = $1
+             AND ($2::text IS NULL OR $2 = ANY(tags))
+             AND ($3::text IS NULL OR key ILIKE $3 OR name ILIKE $3 OR description ILIKE $3)
+             AND ($4::boolean IS NULL OR is_archived = $4)
+           ORDER BY key LIMIT $5 OFFSET $6"#,
+        project_id,
+        filter.tag,
+        pattern,
+        filter.is_archived,
+        filter.limit,
+        filter.offset,
+    )
+    .fetch_all(pool)
+    .await?;
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM config.flags
+           WHERE project_id = $1
+             AND ($2::text IS NULL OR $2 = ANY(tags))
+             AND ($3::text IS NULL OR key ILIKE $3 OR name ILIKE $3 OR description ILIKE $3)
+             AND ($4::boolean IS NULL OR is_archived = $4)"#,
+        project_id,
+        filter.tag,
+        pattern,
+        filter.is_archived,
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((rows, total))
+}
+
+/// Every flag of a project, archived or not.
+pub async fn list_for_project(
+    connection: &mut PgConnection,
+    project_id: Uuid,
+) -> Result<Vec<FlagRow>, sqlx::Error> {
+    sqlx::query_as!(
+        FlagRow,
+        r#"SELECT id, project_id, key, name, description, kind,
+                  variations AS "variations: Json<Vec<Variation>>", tags, maintainer,
+                  is_temporary, using_mobile_key, using_environment_id, is_archived,
+                  created_at, updated_at
+           FROM config.flags WHERE project_id = $1 ORDER BY key"#,
+        project_id
+    )
+    .fetch_all(connection)
+    .await
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Inserts a flag; `None` when the project already has the key.
+pub async fn insert(
+    connection: &mut PgConnection,
+    project_id: Uuid,
+    key: &str,
+    fields: &FlagFields<'_>,
+) -> Result<Option<FlagRow>, sqlx::Error> {
+    let now = super::now();
+    sqlx::query_as!(
+        FlagRow,
+        r#"INSERT INTO config.flags (id, project_id, key, name, description, kind, variations, tags,
+               maintainer, is_temporary, using_mobile_key, using_environment_id, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+           ON CONFLICT (project_id, key) DO NOTHING
+           RETURNING id, project_id, key, name, description, kind,
+                     variations AS "variations: Json<Vec<Variation>>", tags, maintainer,
+                     is_temporary, using_mobile_key, using_environment_id, is_archived,
+                     created_at, updated_at"#,
+        Uuid::new_v4(),
+        project_id,
+        key,
+        fields.name,
+        fields.description,
+        fields.kind,
+        Json(fields.variations) as _,
+        fields.tags,
+        fields.maintainer,
+        fields.is_temporary,
+        fields.using_mobile_key,
+        fields.using_environment_id,
+        now,
+    )
+    .fetch_optional(connection)
+    .await
+}
+
+pub async fn update(
+    connection: &mut PgConnection,
+    id: Uuid,
+    fields: &FlagFields<'_>,
+) -> Result<FlagRow, sqlx::Error> {
+    sqlx::query_as!(
+        FlagRow,
+        r#"UPDATE config.flags SET name = $2, description = $3, kind = $4, variations = $5,
+               tags = $6, maintainer = $7, is_temporary = $8, using_mobile_key = $9,
+               using_environment_id = $10, updated_at = $11
+           WHERE id = $1
+           RETURNING id, project_id, key, name, description, kind,
+                     variations AS "variations: Json<Vec<Variation>>", tags, maintainer,
+                     is_temporary, using_mobile_key, using_environment_id, is_archived,
+                     created_at, updated_at"#,
+        id,
+        fields.name,
+        fields.description,
+        fields.kind,
+        Json(fields.variations) as _,
+        fields.tags,
+        fields.maintainer,
+        fields.is_temporary,
+        fields.using_mobile_key,
+        fields.using_environment_id,
+        super::now(),
+    )
+    .fetch_one(connection)
+    .await
+}
+
+pub async fn set_archived(
+    connection: &mut PgConnection,
+    id: Uuid,
+    is_archived: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE config.flags SET is_archived = $2, updated_at = $3 WHERE id = $1",
+        id,
+        is_archived,
+        super::now()
+    )
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete(connection: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM config.flags WHERE id = $1", id)
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
+/// The flag's targeting in every environment, locked for update, in environment id order
+/// (the order every multi-environment writer locks in).
+pub async fn environment_configs_for_update(
+    connection: &mut PgConnection,
+    flag_id: Uuid,
+) -> Result<Vec<FlagEnvironmentRow>, sqlx::Error> {
+    sqlx::query_as!(
+        FlagEnvironmentRow,
+        r#"SELECT fe.environment_id, e.key AS environment_key, fe.version,
+                  fe.config AS "config: Json<vexil_eval::Flag>", fe.updated_at
+           FROM config.flag_environments fe JOIN config.environments e ON e.id = fe.environment_id
+           WHERE fe.flag_id = $1 ORDER BY fe.environment_id FOR UPDATE OF fe"#,
+        flag_id
+    )
+    .fetch_all(connection)
+    .await
+}
+
+/// The flag's targeting in every environment.
+pub async fn environment_configs(
+    connection: &mut PgConnection,
+    flag_id: Uuid,
+) -> Result<Vec<FlagEnvironmentRow>, sqlx::Error> {
+    sqlx::query_as!(
+        FlagEnvironmentRow,
+        r#"SELECT fe.environment_id, e.key AS environment_key, fe.version,
+                  fe.config AS "config: Json<vexil_eval::Flag>", fe.updated_at
+           FROM config.flag_environments fe JOIN config.environments e ON e.id = fe.environment_id
+           WHERE fe.flag_id = $1 ORDER BY e.created_at, e.key"#,
+        flag_id
+    )
+    .fetch_all(connection)
+    .await
+}
+
+/// The flag's targeting in one environment, locked for update.
+pub async fn environment_config_for_update(
+    connection: &mut PgConnection,
+    flag_id: Uuid,
+    environment_id: Uuid,
+) -> Result<Option<FlagEnvironmentRow>, sqlx::Error> {
+    sqlx::query_as!(
+        FlagEnvironmentRow,
+        r#"SELECT fe.environment_id, e.key AS environment_key, fe.version,
+                  fe.config AS "config: Json<vexil_eval::Flag>", fe.updated_at
+           FROM config.flag_environments fe JOIN config.environments e ON e.id = fe.environment_id
+           WHERE fe.flag_id = $1 AND fe.environment_id = $2 FOR UPDATE OF fe"#,
+        flag_id,
+        environment_id
+    )
+    .fetch_optional(connection)
+    .await
+}
+
+pub async fn upsert_environment_config(
+    connection: &mut PgConnection,
+    flag_id: Uuid,
+    environment_id: Uuid,
+    version: i64,
+    config: &vexil_eval::Flag,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"INSERT INTO config.flag_environments (flag_id, environment_id, version, config, updated_at)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (flag_id, environment_id)
+           DO UPDATE SET version = EXCLUDED.version, config = EXCLUDED.config,
+                         updated_at = EXCLUDED.updated_at"#,
+        flag_id,
+        environment_id,
+        version,
+        Json(config) as _,
+        super::now(),
+    )
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+/// Every live (not archived) flag of an environment as SDKs receive it.
+pub async fn sdk_flags(
+    connection: &mut PgConnection,
+    environment_id: Uuid,
+) -> Result<Vec<vexil_eval::Flag>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT f.id, f.project_id, f.key, f.name, f.description, f.kind,
+                  f.variations AS "variations: Json<Vec<Variation>>", f.tags, f.maintainer,
+                  f.is_temporary, f.using_mobile_key, f.using_environment_id, f.is_archived,
+                  f.created_at, f.updated_at,
+                  fe.environment_id, e.key AS environment_key, fe.version,
+                  fe.config AS "config: Json<vexil_eval::Flag>", fe.updated_at AS config_updated_at
+           FROM config.flag_environments fe
+           JOIN config.flags f ON f.id = fe.flag_id
+           JOIN config.environments e ON e.id = fe.environment_id
+           WHERE fe.environment_id = $1 AND NOT f.is_archived
+           ORDER BY f.key"#,
+        environment_id
+    )
+    .fetch_all(connection)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let flag = FlagRow {
+                id: row.id,
+                project_id: row.project_id,
+                key: row.key,
+                name: row.name,
+                description: row.description,
+                kind: row.kind,
+                variations: row.variations,
+                tags: row.tags,
+                maintainer: row.maintainer,
+                is_temporary: row.is_temporary,
+                using_mobile_key: row.using_mobile_key,
+                using_environment_id: row.using_environment_id,
+                is_archived: row.is_archived,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+            };
+            flag.sdk_flag(&FlagEnvironmentRow {
+                environment_id: row.environment_id,
+                environment_key: row.environment_key,
+                version: row.version,
+                config: row.config,
+                updated_at: row.config_updated_at,
+            })
+        })
+        .collect())
+}
+
+/// Which kind of item a tombstone belongs to.
+#[derive(Debug, Clone, Copy)]
+pub enum ItemKind {
+    Flag,
+    Segment,
+}
+
+impl ItemKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Flag => "flag",
+            ItemKind::Segment => "segment",
+        }
+    }
+}
+
+/// Removes and returns the tombstone version of a deleted key, if any.
+pub async fn take_tombstone(
+    connection: &mut PgConnection,
+    environment_id: Uuid,
+    kind: ItemKind,
+    key: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"DELETE FROM config.tombstones WHERE environment_id = $1 AND item_kind = $2 AND key = $3
+           RETURNING version"#,
+        environment_id,
+        kind.as_str(),
+        key
+    )
+    .fetch_optional(connection)
+    .await
+}
+
+pub async fn put_tombstone(
+    connection: &mut PgConnection,
+    environment_id: Uuid,
+    kind: ItemKind,
+    key: &str,
+    version: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"INSERT INTO config.tombstones (environment_id, item_kind, key, version)
+           VALUES ($1, $2, $3, $4)
+           ON CONFLICT (environment_id, item_kind, key) DO UPDATE SET version = EXCLUDED.version"#,
+        environment_id,
+        kind.as_str(),
+        key,
+        version
+    )
+    .execute(connection)
+    .await?;
+    Ok(())
+}

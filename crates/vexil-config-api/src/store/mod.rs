@@ -1,0 +1,22 @@
+//! The SQL: one file per table family, every query checked at compile time against
+//! `migrations/`. Functions take a connection (usually a transaction) so a route can
+//! compose several writes, its audit entry and its FlagSync change in one commit.
+
+pub mod approvals;
+pub mod audit;
+pub mod changes;
+pub mod credentials;
+pub mod environments;
+pub mod flags;
+pub mod projects;
+pub mod scheduled_changes;
+pub mod segments;
+pub mod tokens;
+
+/// `now()` at PostgreSQL's precision (microseconds), so what is hashed or compared equals
+/// what is stored.
+pub fn now() -> time::OffsetDateTime {
+    let now = time::OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .expect("a truncated nanosecond is in range")
+}

@@ -1,0 +1,108 @@
+//! `config.projects`.
+
+use serde::Serialize;
+use sqlx::{PgConnection, PgPool};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    pub id: Uuid,
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+pub async fn list(pool: &PgPool) -> Result<Vec<Project>, sqlx::Error> {
+    sqlx::query_as!(
+        Project,
+        "SELECT id, key, name, description, tags, created_at, updated_at FROM config.projects ORDER BY key"
+    )
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn find(
+    connection: &mut PgConnection,
+    key: &str,
+) -> Result<Option<Project>, sqlx::Error> {
+    sqlx::query_as!(
+        Project,
+        "SELECT id, key, name, description, tags, created_at, updated_at FROM config.projects WHERE key = $1",
+        key
+    )
+    .fetch_optional(connection)
+    .await
+}
+
+pub async fn find_by_id(
+    connection: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<Project>, sqlx::Error> {
+    sqlx::query_as!(
+        Project,
+        "SELECT id, key, name, description, tags, created_at, updated_at FROM config.projects WHERE id = $1",
+        id
+    )
+    .fetch_optional(connection)
+    .await
+}
+
+/// Inserts a project; `None` when the key is taken.
+pub async fn insert(
+    connection: &mut PgConnection,
+    key: &str,
+    name: &str,
+    description: &str,
+    tags: &[String],
+) -> Result<Option<Project>, sqlx::Error> {
+    let now = super::now();
+    sqlx::query_as!(
+        Project,
+        r#"INSERT INTO config.projects (id, key, name, description, tags, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (key) DO NOTHING
+           RETURNING id, key, name, description, tags, created_at, updated_at"#,
+        Uuid::new_v4(),
+        key,
+        name,
+        description,
+        tags,
+        now,
+    )
+    .fetch_optional(connection)
+    .await
+}
+
+pub async fn update(
+    connection: &mut PgConnection,
+    id: Uuid,
+    name: &str,
+    description: &str,
+    tags: &[String],
+) -> Result<Project, sqlx::Error> {
+    sqlx::query_as!(
+        Project,
+        r#"UPDATE config.projects SET name = $2, description = $3, tags = $4, updated_at = $5
+           WHERE id = $1 RETURNING id, key, name, description, tags, created_at, updated_at"#,
+        id,
+        name,
+        description,
+        tags,
+        super::now(),
+    )
+    .fetch_one(connection)
+    .await
+}
+
+pub async fn delete(connection: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM config.projects WHERE id = $1", id)
+        .execute(connection)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! `config.api_tokens`.
+
+use serde::Serialize;
+use sqlx::{PgConnection, PgPool};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::auth::Role;
+use crate::secrets;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiToken {
+    pub id: Uuid,
+    pub name: String,
+    pub role: String,
+    pub project_keys: Option<Vec<String>>,
+    pub environment_keys: Option<Vec<String>>,
+    pub can_bypass_approvals: bool,
+    pub hint: String,
+    #[serde(rename = "bootstrap")]
+    pub is_bootstrap: bool,
+    pub created_by: Option<Uuid>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// What a new token may do.
+#[derive(Debug, Clone)]
+pub struct NewToken<'a> {
+    pub name: &'a str,
+    pub role: Role,
+    pub project_keys: Option<&'a [String]>,
+    pub environment_keys: Option<&'a [String]>,
+    pub can_bypass_approvals: bool,
+    pub created_by: Uuid,
+}
+
+/// Creates a token; returns it and its secret, shown once.
+pub async fn create(
+    connection: &mut PgConnection,
+    new: &NewToken<'_>,
+) -> Result<(ApiToken, String), sqlx::Error> {
+    let secret = secrets::new_api_token();
+    let token = sqlx::query_as!(
+        ApiToken,
+        r#"INSERT INTO config.api_tokens (id, name, role, project_keys, environment_keys,
+               can_bypass_approvals, sha256, hint, created_by, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+           RETURNING id, name, role, project_keys, environment_keys, can_bypass_approvals,
+                     hint, is_bootstrap, created_by, created_at, revoked_at"#,
+        Uuid::new_v4(),
+        new.name,
+        new.role.as_str(),
+        new.project_keys,
+        new.environment_keys,
+        new.can_bypass_approvals,
+        secrets::sha256(&secret),
+        secrets::hint(&secret),
+        new.created_by,
+        super::now(),
+    )
+    .fetch_one(connection)
+    .await?;
+    Ok((token, secret))
+}
+
+pub async fn list(pool: &PgPool) -> Result<Vec<ApiToken>, sqlx::Error> {
+    sqlx::query_as!(
+        ApiToken,
+        r#"SELECT id, name, role, project_keys, environment_keys, can_bypass_approvals,
+                  hint, is_bootstrap, created_by, created_at, revoked_at
+           FROM config.api_tokens ORDER BY created_at"#
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Revokes a token; `None` when there is no such token.
+pub async fn revoke(
+    connection: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<ApiToken>, sqlx::Error> {
+    sqlx::query_as!(
+        ApiToken,
+        r#"UPDATE config.api_tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1
+           RETURNING id, name, role, project_keys, environment_keys, can_bypass_approvals,
+                     hint, is_bootstrap, created_by, created_at, revoked_at"#,
+        id,
+        super::now(),
+    )
+    .fetch_optional(connection)
+    .await
+}

@@ -1,0 +1,42 @@
+//! `Credentials.Resolve`: which environment an SDK credential belongs to.
+
+use sqlx::PgPool;
+use tonic::{Request, Response, Status};
+use vexil_proto::config::v1 as proto;
+use vexil_proto::config::v1::credentials_server::Credentials;
+
+use crate::store::credentials::{self, CredentialKind};
+
+pub struct CredentialsService {
+    pool: PgPool,
+}
+
+impl CredentialsService {
+    pub fn new(pool: PgPool) -> Self {
+        CredentialsService { pool }
+    }
+}
+
+#[tonic::async_trait]
+impl Credentials for CredentialsService {
+    async fn resolve(
+        &self,
+        request: Request<proto::ResolveRequest>,
+    ) -> Result<Response<proto::ResolveResponse>, Status> {
+        let credential = request.into_inner().credential;
+        let resolved = credentials::resolve(&self.pool, &credential)
+            .await
+            .map_err(crate::error::ApiError::from)?
+            .ok_or_else(|| Status::not_found("unknown, revoked or expired credential"))?;
+        Ok(Response::new(proto::ResolveResponse {
+            environment_id: resolved.environment_id.to_string(),
+            project_key: resolved.project_key,
+            environment_key: resolved.environment_key,
+            kind: match resolved.kind {
+                CredentialKind::Server => proto::CredentialKind::ServerSdkKey,
+                CredentialKind::Mobile => proto::CredentialKind::MobileKey,
+                CredentialKind::Client => proto::CredentialKind::ClientSideId,
+            } as i32,
+        }))
+    }
+}

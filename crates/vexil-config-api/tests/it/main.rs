@@ -1,0 +1,14 @@
+//! config-api integration tests: the service in-process on port 0, against a fresh
+//! PostgreSQL database per test (`#[sqlx::test]`, server from `DATABASE_URL`).
+
+mod harness;
+
+mod approvals;
+mod audit_log;
+mod environments;
+mod flags;
+mod openapi;
+mod permissions;
+mod scheduled_changes;
+mod segments;
+mod sync;

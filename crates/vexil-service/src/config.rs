@@ -1,0 +1,91 @@
+//! Loads a service's typed configuration: built-in defaults, then `vexil.toml` (or the
+//! file named by `VEXIL_CONFIG`), then `VEXIL_`-prefixed environment variables with `__`
+//! for nesting (`VEXIL_DATABASE__URL`).
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// The environment variable that names the TOML configuration file.
+pub const CONFIG_FILE_VARIABLE: &str = "VEXIL_CONFIG";
+/// The file read when `VEXIL_CONFIG` is not set; a missing file is not an error.
+pub const DEFAULT_CONFIG_FILE: &str = "vexil.toml";
+/// The prefix of environment variables that override configuration.
+pub const ENV_PREFIX: &str = "VEXIL_";
+
+/// Loads `T` from its `Default`, the TOML file and the environment, in that order of
+/// precedence (later wins). Errors name the offending key.
+pub fn load<T>() -> Result<T, Box<figment::Error>>
+where
+    T: Serialize + DeserializeOwned + Default,
+{
+    figment::<T>().extract().map_err(Box::new)
+}
+
+/// The figment behind [`load`], for services that want to add a provider first.
+pub fn figment<T: Serialize + Default>() -> Figment {
+    Figment::from(Serialized::defaults(T::default()))
+        .merge(Toml::file(Env::var_or(
+            CONFIG_FILE_VARIABLE,
+            DEFAULT_CONFIG_FILE,
+        )))
+        .merge(Env::prefixed(ENV_PREFIX).split("__"))
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail closures return figment::Error
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+    #[serde(default)]
+    struct Sample {
+        name: String,
+        nested: Nested,
+    }
+
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    #[serde(default)]
+    struct Nested {
+        port: u16,
+    }
+
+    impl Default for Nested {
+        fn default() -> Self {
+            Nested { port: 8030 }
+        }
+    }
+
+    #[test]
+    fn environment_overrides_file_which_overrides_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("custom.toml", "name = \"from-file\"\n[nested]\nport = 1")?;
+            jail.set_env("VEXIL_CONFIG", "custom.toml");
+            jail.set_env("VEXIL_NESTED__PORT", "9000");
+            let loaded: Sample = load().map_err(|error| error.to_string())?;
+            assert_eq!(
+                loaded,
+                Sample {
+                    name: "from-file".into(),
+                    nested: Nested { port: 9000 }
+                }
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("VEXIL_NESTED__PORT", "not-a-port");
+            let error = load::<Sample>().unwrap_err().to_string();
+            assert!(
+                error.contains("NESTED.PORT") && error.contains("VEXIL_"),
+                "{error}"
+            );
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,14 @@
+//! Plumbing every Vexil service shares.
+//!
+//! Owns configuration loading (figment: defaults < TOML file < `VEXIL_` environment
+//! variables), telemetry set-up, the shutdown signal and the `/health/*` routes.
+//! Never knows about flags, events or any other Vexil crate.
+//!
+//! Start with `config::load` and `health::router`.
+
+pub mod config;
+pub mod health;
+pub mod shutdown;
+pub mod telemetry;
+
+pub use shutdown::shutdown_on_sigterm;

@@ -62,9 +62,8 @@ async fn create(
         .actor
         .require_environment(Role::Writer, &project_key, &body.environment_key)?;
     let mut transaction = state.pool.begin().await?;
-    let project = lookup::project(&mut transaction, &project_key).await?;
-    let environment =
-        lookup::environment(&mut transaction, &project, &body.environment_key).await?;
+    let (project, environment) =
+        lookup::project_environment(&mut transaction, &project_key, &body.environment_key).await?;
     let flag = lookup::flag_for_update(&mut transaction, &project, &flag_key).await?;
     dry_run(
         &mut transaction,

@@ -36,8 +36,8 @@ async fn read(
         .actor
         .require_environment(Role::Reader, &project_key, &environment_key)?;
     let mut connection = state.pool.acquire().await?;
-    let project = lookup::project(&mut connection, &project_key).await?;
-    let environment = lookup::environment(&mut connection, &project, &environment_key).await?;
+    let (project, environment) =
+        lookup::project_environment(&mut connection, &project_key, &environment_key).await?;
     let flag = lookup::flag(&mut connection, &project, &flag_key).await?;
     let row = flags::environment_configs(&mut connection, flag.id)
         .await?
@@ -85,8 +85,8 @@ async fn replace(
         ));
     }
     let mut transaction = state.pool.begin().await?;
-    let project = lookup::project(&mut transaction, &project_key).await?;
-    let environment = lookup::environment(&mut transaction, &project, &environment_key).await?;
+    let (project, environment) =
+        lookup::project_environment(&mut transaction, &project_key, &environment_key).await?;
     refuse_direct_write(&caller, &environment)?;
     let flag = lookup::flag_for_update(&mut transaction, &project, &flag_key).await?;
     let current = flags::environment_config_for_update(&mut transaction, flag.id, environment.id)

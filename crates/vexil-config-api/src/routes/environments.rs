@@ -114,8 +114,8 @@ async fn read(
         .actor
         .require_environment(Role::Reader, &project_key, &environment_key)?;
     let mut connection = state.pool.acquire().await?;
-    let project = lookup::project(&mut connection, &project_key).await?;
-    let environment = lookup::environment(&mut connection, &project, &environment_key).await?;
+    let (_, environment) =
+        lookup::project_environment(&mut connection, &project_key, &environment_key).await?;
     let keys = credentials::list(&mut connection, environment.id).await?;
     Ok(Json(EnvironmentWithKeys { environment, keys }))
 }
@@ -175,8 +175,8 @@ async fn remove(
         .actor
         .require_environment(Role::Admin, &project_key, &environment_key)?;
     let mut transaction = state.pool.begin().await?;
-    let project = lookup::project(&mut transaction, &project_key).await?;
-    let environment = lookup::environment(&mut transaction, &project, &environment_key).await?;
+    let (project, environment) =
+        lookup::project_environment(&mut transaction, &project_key, &environment_key).await?;
     mutations::delete(&mut transaction, &caller, &project, &environment).await?;
     transaction.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -218,8 +218,8 @@ async fn rotate(
         }
     }
     let mut transaction = state.pool.begin().await?;
-    let project = lookup::project(&mut transaction, &project_key).await?;
-    let environment = lookup::environment(&mut transaction, &project, &environment_key).await?;
+    let (project, environment) =
+        lookup::project_environment(&mut transaction, &project_key, &environment_key).await?;
     let issued = mutations::rotate_key(
         &mut transaction,
         &caller,
@@ -245,8 +245,8 @@ async fn revoke(
         .actor
         .require_environment(Role::Admin, &project_key, &environment_key)?;
     let mut transaction = state.pool.begin().await?;
-    let project = lookup::project(&mut transaction, &project_key).await?;
-    let environment = lookup::environment(&mut transaction, &project, &environment_key).await?;
+    let (project, environment) =
+        lookup::project_environment(&mut transaction, &project_key, &environment_key).await?;
     let credential =
         mutations::revoke_key(&mut transaction, &caller, &project, &environment, key_id).await?;
     transaction.commit().await?;

@@ -29,6 +29,17 @@ pub async fn environment(
         })
 }
 
+/// The project and one of its environments, as a path names them.
+pub async fn project_environment(
+    connection: &mut PgConnection,
+    project_key: &str,
+    environment_key: &str,
+) -> ApiResult<(Project, Environment)> {
+    let project = project(connection, project_key).await?;
+    let environment = environment(connection, &project, environment_key).await?;
+    Ok((project, environment))
+}
+
 pub async fn flag(
     connection: &mut PgConnection,
     project: &Project,

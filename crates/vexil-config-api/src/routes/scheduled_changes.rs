@@ -52,9 +52,8 @@ async fn create(
         return Err(ApiError::invalid_field("instructions", "must not be empty"));
     }
     let mut transaction = state.pool.begin().await?;
-    let project = lookup::project(&mut transaction, &project_key).await?;
-    let environment =
-        lookup::environment(&mut transaction, &project, &body.environment_key).await?;
+    let (project, environment) =
+        lookup::project_environment(&mut transaction, &project_key, &body.environment_key).await?;
     // Scheduling a change is making it: critical environments need the same right.
     refuse_direct_write(&caller, &environment)?;
     let flag = lookup::flag(&mut transaction, &project, &flag_key).await?;
@@ -146,6 +145,14 @@ async fn cancel(
     let mut transaction = state.pool.begin().await?;
     let project = lookup::project(&mut transaction, &project_key).await?;
     let flag = lookup::flag(&mut transaction, &project, &flag_key).await?;
+    let change = scheduled_changes::list(&mut transaction, flag.id)
+        .await?
+        .into_iter()
+        .find(|change| change.id == id)
+        .ok_or_else(|| ApiError::not_found(format!("no scheduled change `{id}`")))?;
+    caller
+        .actor
+        .require_environment(Role::Writer, &project_key, &change.environment_key)?;
     match scheduled_changes::cancel(&mut transaction, flag.id, id)
         .await?
         .as_deref()

@@ -48,8 +48,8 @@ async fn list(
         .actor
         .require_environment(Role::Reader, &project_key, &environment_key)?;
     let mut connection = state.pool.acquire().await?;
-    let project = lookup::project(&mut connection, &project_key).await?;
-    let environment = lookup::environment(&mut connection, &project, &environment_key).await?;
+    let (_, environment) =
+        lookup::project_environment(&mut connection, &project_key, &environment_key).await?;
     let items = segments::list(&mut connection, environment.id)
         .await?
         .iter()
@@ -124,8 +124,8 @@ async fn create(
         tags: descriptive.tags.as_deref().unwrap_or_default(),
     };
     let mut transaction = state.pool.begin().await?;
-    let project = lookup::project(&mut transaction, &project_key).await?;
-    let environment = lookup::environment(&mut transaction, &project, &environment_key).await?;
+    let (project, environment) =
+        lookup::project_environment(&mut transaction, &project_key, &environment_key).await?;
     let row = mutations::create(
         &mut transaction,
         &caller,
@@ -153,8 +153,8 @@ async fn read(
         .actor
         .require_environment(Role::Reader, &project_key, &environment_key)?;
     let mut connection = state.pool.acquire().await?;
-    let project = lookup::project(&mut connection, &project_key).await?;
-    let environment = lookup::environment(&mut connection, &project, &environment_key).await?;
+    let (_, environment) =
+        lookup::project_environment(&mut connection, &project_key, &environment_key).await?;
     let row = lookup::segment(&mut connection, &environment, &segment_key).await?;
     Ok(with_etag(&row))
 }
@@ -178,8 +178,8 @@ async fn replace(
         ));
     }
     let mut transaction = state.pool.begin().await?;
-    let project = lookup::project(&mut transaction, &project_key).await?;
-    let environment = lookup::environment(&mut transaction, &project, &environment_key).await?;
+    let (project, environment) =
+        lookup::project_environment(&mut transaction, &project_key, &environment_key).await?;
     let current = lookup::segment_for_update(&mut transaction, &environment, &segment_key).await?;
     let body_version = object.contains_key("version").then_some(segment.version);
     etag::require_current(
@@ -235,8 +235,8 @@ async fn patch(
         return Err(ApiError::invalid_field("instructions", "must not be empty"));
     }
     let mut transaction = state.pool.begin().await?;
-    let project = lookup::project(&mut transaction, &project_key).await?;
-    let environment = lookup::environment(&mut transaction, &project, &environment_key).await?;
+    let (project, environment) =
+        lookup::project_environment(&mut transaction, &project_key, &environment_key).await?;
     let current = lookup::segment_for_update(&mut transaction, &environment, &segment_key).await?;
     let mut new_rule_id = || uuid::Uuid::new_v4().to_string();
     let segment =
@@ -277,8 +277,8 @@ async fn remove(
         .actor
         .require_environment(Role::Writer, &project_key, &environment_key)?;
     let mut transaction = state.pool.begin().await?;
-    let project = lookup::project(&mut transaction, &project_key).await?;
-    let environment = lookup::environment(&mut transaction, &project, &environment_key).await?;
+    let (project, environment) =
+        lookup::project_environment(&mut transaction, &project_key, &environment_key).await?;
     let current = lookup::segment_for_update(&mut transaction, &environment, &segment_key).await?;
     mutations::delete(
         &mut transaction,

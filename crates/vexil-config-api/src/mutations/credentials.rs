@@ -6,15 +6,20 @@ use vexil_proto::config::v1 as proto;
 use crate::store::changes::{self, ChangeKind};
 use crate::store::credentials::{Credential, CredentialKind};
 
+/// The wire form of a credential kind.
+pub fn proto_kind(kind: CredentialKind) -> proto::CredentialKind {
+    match kind {
+        CredentialKind::Server => proto::CredentialKind::ServerSdkKey,
+        CredentialKind::Mobile => proto::CredentialKind::MobileKey,
+        CredentialKind::Client => proto::CredentialKind::ClientSideId,
+    }
+}
+
 /// The wire form of a stored credential.
 pub fn to_proto(credential: &Credential) -> proto::Credential {
     proto::Credential {
         id: credential.id.to_string(),
-        kind: match credential.kind() {
-            CredentialKind::Server => proto::CredentialKind::ServerSdkKey,
-            CredentialKind::Mobile => proto::CredentialKind::MobileKey,
-            CredentialKind::Client => proto::CredentialKind::ClientSideId,
-        } as i32,
+        kind: proto_kind(credential.kind()) as i32,
         sha256: credential.sha256.clone(),
         expires_at_unix_ms: credential
             .expires_at

@@ -5,6 +5,7 @@
 use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::PgConnection;
+use uuid::Uuid;
 use vexil_eval::{Flag, Segment, VariationOrRollout};
 
 use super::validation;
@@ -110,7 +111,7 @@ pub async fn add_to_environment(
     flags::upsert_environment_config(connection, flag.id, environment.id, version, &sdk_flag)
         .await?;
     if !flag.is_archived {
-        record_upsert(connection, environment, &sdk_flag).await?;
+        record_upsert(connection, environment.id, &sdk_flag).await?;
     }
     Ok(())
 }
@@ -150,7 +151,7 @@ pub async fn save_targeting(
     )
     .await?;
     if !flag.is_archived {
-        record_upsert(connection, environment, &candidate).await?;
+        record_upsert(connection, environment.id, &candidate).await?;
     }
     audit::append(
         connection,
@@ -234,8 +235,7 @@ pub async fn update_project_fields(
         )
         .await?;
         if !updated.is_archived {
-            let environment = environment_by_id(connection, config.environment_id).await?;
-            record_upsert(connection, &environment, &candidate).await?;
+            record_upsert(connection, config.environment_id, &candidate).await?;
         }
     }
     audit::append(
@@ -287,11 +287,10 @@ pub async fn set_archived(
             &sdk_flag,
         )
         .await?;
-        let environment = environment_by_id(connection, config.environment_id).await?;
         if is_archived {
-            record_delete(connection, &environment, &flag.key, version).await?;
+            record_delete(connection, config.environment_id, &flag.key, version).await?;
         } else {
-            record_upsert(connection, &environment, &sdk_flag).await?;
+            record_upsert(connection, config.environment_id, &sdk_flag).await?;
         }
     }
     audit::append(
@@ -335,8 +334,7 @@ pub async fn delete(
             version,
         )
         .await?;
-        let environment = environment_by_id(connection, config.environment_id).await?;
-        record_delete(connection, &environment, &flag.key, version).await?;
+        record_delete(connection, config.environment_id, &flag.key, version).await?;
     }
     flags::delete(connection, flag.id).await?;
     audit::append(
@@ -387,15 +385,6 @@ async fn refuse_if_prerequisite(
     Ok(())
 }
 
-async fn environment_by_id(
-    connection: &mut PgConnection,
-    id: uuid::Uuid,
-) -> ApiResult<Environment> {
-    environments::find_by_id(connection, id)
-        .await?
-        .ok_or_else(|| ApiError::conflict("the environment was deleted concurrently"))
-}
-
 fn in_environment(mut error: ApiError, environment_key: &str) -> ApiError {
     for field in &mut error.errors {
         field.path = format!("environments.{environment_key}.{}", field.path);
@@ -411,12 +400,12 @@ pub fn sdk_json(flag: &Flag) -> Value {
 
 async fn record_upsert(
     connection: &mut PgConnection,
-    environment: &Environment,
+    environment_id: Uuid,
     flag: &Flag,
 ) -> Result<i64, sqlx::Error> {
     changes::record(
         connection,
-        environment.id,
+        environment_id,
         ChangeKind::FlagUpsert,
         &flag.key,
         flag.version as i64,
@@ -427,13 +416,13 @@ async fn record_upsert(
 
 async fn record_delete(
     connection: &mut PgConnection,
-    environment: &Environment,
+    environment_id: Uuid,
     key: &str,
     version: i64,
 ) -> Result<i64, sqlx::Error> {
     changes::record(
         connection,
-        environment.id,
+        environment_id,
         ChangeKind::FlagDeleted,
         key,
         version,

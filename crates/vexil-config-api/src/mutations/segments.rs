@@ -1,7 +1,6 @@
 //! Segment changes: creation, replacement and deletion in one environment, with versions,
 //! FlagSync changes and audit entries.
 
-use serde_json::Value;
 use sqlx::PgConnection;
 use vexil_eval::{Clause, Segment};
 
@@ -242,9 +241,4 @@ async fn record_upsert(
         serde_json::to_vec(&segment).expect("a segment always serializes"),
     )
     .await
-}
-
-/// The segment's SDK JSON.
-pub fn sdk_json(segment: &Segment) -> Value {
-    serde_json::to_value(segment).expect("a segment always serializes")
 }

@@ -39,11 +39,7 @@ async fn read(
     let (project, environment) =
         lookup::project_environment(&mut connection, &project_key, &environment_key).await?;
     let flag = lookup::flag(&mut connection, &project, &flag_key).await?;
-    let row = flags::environment_configs(&mut connection, flag.id)
-        .await?
-        .into_iter()
-        .find(|row| row.environment_id == environment.id)
-        .ok_or_else(|| ApiError::not_found("the flag has no targeting in this environment"))?;
+    let row = lookup::targeting(&mut connection, &flag, &environment).await?;
     Ok(with_etag(flag.sdk_flag(&row)))
 }
 

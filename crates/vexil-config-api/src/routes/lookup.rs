@@ -4,7 +4,7 @@ use sqlx::PgConnection;
 
 use crate::error::{ApiError, ApiResult};
 use crate::store::environments::{self, Environment};
-use crate::store::flags::{self, FlagRow};
+use crate::store::flags::{self, FlagEnvironmentRow, FlagRow};
 use crate::store::projects::{self, Project};
 use crate::store::segments::{self, SegmentRow};
 
@@ -59,6 +59,22 @@ pub async fn flag_for_update(
     flags::find_for_update(connection, project.id, key)
         .await?
         .ok_or_else(|| flag_not_found(project, key))
+}
+
+/// The flag's targeting in the environment.
+pub async fn targeting(
+    connection: &mut PgConnection,
+    flag: &FlagRow,
+    environment: &Environment,
+) -> ApiResult<FlagEnvironmentRow> {
+    flags::environment_config(connection, flag.id, environment.id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "flag `{}` has no targeting in environment `{}`",
+                flag.key, environment.key
+            ))
+        })
 }
 
 fn flag_not_found(project: &Project, key: &str) -> ApiError {

@@ -59,11 +59,7 @@ async fn create(
     let flag = lookup::flag(&mut transaction, &project, &flag_key).await?;
     // Instructions that cannot apply to the flag as it is now are refused early; they are
     // applied (and validated) again against the flag as it is at `executeAt`.
-    let current = crate::store::flags::environment_configs(&mut transaction, flag.id)
-        .await?
-        .into_iter()
-        .find(|row| row.environment_id == environment.id)
-        .ok_or_else(|| ApiError::not_found("the flag has no targeting in this environment"))?;
+    let current = lookup::targeting(&mut transaction, &flag, &environment).await?;
     apply_flag_instructions(&flag.sdk_flag(&current), &body.instructions, &mut || {
         Uuid::new_v4().to_string()
     })

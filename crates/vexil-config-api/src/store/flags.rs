@@ -328,6 +328,25 @@ pub async fn environment_configs(
     .await
 }
 
+/// The flag's targeting in one environment.
+pub async fn environment_config(
+    connection: &mut PgConnection,
+    flag_id: Uuid,
+    environment_id: Uuid,
+) -> Result<Option<FlagEnvironmentRow>, sqlx::Error> {
+    sqlx::query_as!(
+        FlagEnvironmentRow,
+        r#"SELECT fe.environment_id, e.key AS environment_key, fe.version,
+                  fe.config AS "config: Json<vexil_eval::Flag>", fe.updated_at
+           FROM config.flag_environments fe JOIN config.environments e ON e.id = fe.environment_id
+           WHERE fe.flag_id = $1 AND fe.environment_id = $2"#,
+        flag_id,
+        environment_id
+    )
+    .fetch_optional(connection)
+    .await
+}
+
 /// The flag's targeting in one environment, locked for update.
 pub async fn environment_config_for_update(
     connection: &mut PgConnection,

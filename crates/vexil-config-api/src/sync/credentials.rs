@@ -5,7 +5,8 @@ use tonic::{Request, Response, Status};
 use vexil_proto::config::v1 as proto;
 use vexil_proto::config::v1::credentials_server::Credentials;
 
-use crate::store::credentials::{self, CredentialKind};
+use crate::mutations::credentials::proto_kind;
+use crate::store::credentials;
 
 pub struct CredentialsService {
     pool: PgPool,
@@ -32,11 +33,7 @@ impl Credentials for CredentialsService {
             environment_id: resolved.environment_id.to_string(),
             project_key: resolved.project_key,
             environment_key: resolved.environment_key,
-            kind: match resolved.kind {
-                CredentialKind::Server => proto::CredentialKind::ServerSdkKey,
-                CredentialKind::Mobile => proto::CredentialKind::MobileKey,
-                CredentialKind::Client => proto::CredentialKind::ClientSideId,
-            } as i32,
+            kind: proto_kind(resolved.kind) as i32,
         }))
     }
 }

@@ -8,7 +8,7 @@ use vexil_proto::config::v1::watch_event::Event;
 
 use crate::mutations::credentials::to_proto;
 use crate::store::changes::{self, Change, ChangeKind};
-use crate::store::{credentials, environments, flags, segments};
+use crate::store::{credentials, environments, flags, projects, segments};
 
 /// The environment's whole configuration and the sequence number it is consistent with,
 /// read in one repeatable-read transaction; `None` when the environment does not exist.
@@ -24,12 +24,10 @@ pub async fn snapshot(
     else {
         return Ok(None);
     };
-    let project_key = sqlx::query_scalar!(
-        "SELECT key FROM config.projects WHERE id = $1",
-        environment.project_id
-    )
-    .fetch_one(&mut *transaction)
-    .await?;
+    let Some(project) = projects::find_by_id(&mut transaction, environment.project_id).await?
+    else {
+        return Ok(None);
+    };
     let flags = flags::sdk_flags(&mut transaction, environment.id)
         .await?
         .iter()
@@ -52,7 +50,7 @@ pub async fn snapshot(
         environment_id: environment.id.to_string(),
         sequence: environment.sequence as u64,
         event: Some(Event::Snapshot(proto::EnvironmentSnapshot {
-            project_key,
+            project_key: project.key,
             environment_key: environment.key,
             flags,
             segments,

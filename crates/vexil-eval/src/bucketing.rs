@@ -13,10 +13,20 @@ const LONG_SCALE: f32 = 0x0FFF_FFFF_FFFF_FFFF_u64 as f32;
 ///
 /// `prefix` is `flagKey.salt`, the decimal seed, or `segmentKey.salt` (spec 4.1).
 pub fn bucket(prefix: &str, value: &str) -> f32 {
+    bucket_with_secondary(prefix, value, None)
+}
+
+/// The bucket of `prefix + "." + value`, followed by `"." + secondary` when a legacy secondary
+/// key is given (spec 4.6).
+pub fn bucket_with_secondary(prefix: &str, value: &str, secondary: Option<&str>) -> f32 {
     let mut hasher = Sha1::new();
     hasher.update(prefix.as_bytes());
     hasher.update(b".");
     hasher.update(value.as_bytes());
+    if let Some(secondary) = secondary {
+        hasher.update(b".");
+        hasher.update(secondary.as_bytes());
+    }
     let digest = hasher.finalize();
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
@@ -36,12 +46,14 @@ pub(crate) struct ContextBucket {
 
 /// Buckets the individual context of `kind` by `attribute` (spec 4.2). The caller has checked
 /// that `attribute` is valid. A missing kind, a missing attribute or a value that is neither a
-/// string nor an integral number gives bucket `0.0`.
+/// string nor an integral number gives bucket `0.0`. With `use_secondary_key`, the individual
+/// context's legacy secondary key (old-style users only) is appended to the hash input.
 pub(crate) fn bucket_context(
     context: &Context,
     kind: &str,
     attribute: &AttributeRef,
     prefix: &str,
+    use_secondary_key: bool,
 ) -> ContextBucket {
     let Some(individual) = context.individual(kind) else {
         return ContextBucket {
@@ -49,11 +61,12 @@ pub(crate) fn bucket_context(
             has_kind: false,
         };
     };
+    let secondary = individual.secondary().filter(|_| use_secondary_key);
     let mut digits = itoa::Buffer::new();
     let value = match individual.get(attribute) {
-        Some(Value::String(text)) => bucket(prefix, text),
+        Some(Value::String(text)) => bucket_with_secondary(prefix, text, secondary),
         Some(Value::Number(number)) => match integral(number) {
-            Some(integer) => bucket(prefix, digits.format(integer)),
+            Some(integer) => bucket_with_secondary(prefix, digits.format(integer), secondary),
             None => 0.0,
         },
         _ => 0.0,
@@ -109,7 +122,7 @@ mod tests {
             (json!(-5), "-5"),
         ] {
             let context = Context::from_json(&json!({"kind": "user", "key": "k", "n": n})).unwrap();
-            let bucketed = bucket_context(&context, "user", &key, "hashKey.saltyA");
+            let bucketed = bucket_context(&context, "user", &key, "hashKey.saltyA", false);
             assert_eq!(
                 bucketed,
                 ContextBucket {
@@ -127,21 +140,21 @@ mod tests {
             let context =
                 Context::from_json(&json!({"kind": "user", "key": "k", "v": value})).unwrap();
             assert_eq!(
-                bucket_context(&context, "user", &attribute, "p").value,
+                bucket_context(&context, "user", &attribute, "p", false).value,
                 0.0,
                 "{value}"
             );
         }
         let context = Context::from_json(&json!({"kind": "user", "key": "k"})).unwrap();
         assert_eq!(
-            bucket_context(&context, "user", &attribute, "p"),
+            bucket_context(&context, "user", &attribute, "p", false),
             ContextBucket {
                 value: 0.0,
                 has_kind: true
             }
         );
         assert_eq!(
-            bucket_context(&context, "org", &attribute, "p"),
+            bucket_context(&context, "org", &attribute, "p", false),
             ContextBucket {
                 value: 0.0,
                 has_kind: false
@@ -155,7 +168,24 @@ mod tests {
             &json!({"kind": "multi", "user": {"key": "a"}, "org": {"key": "acme"}}),
         )
         .unwrap();
-        let bucketed = bucket_context(&context, "org", &AttributeRef::parse("key"), "p");
+        let bucketed = bucket_context(&context, "org", &AttributeRef::parse("key"), "p", false);
         assert_eq!(bucketed.value, bucket("p", "acme"));
+    }
+
+    #[test]
+    fn secondary_key_is_appended_only_when_asked() {
+        let old_user = Context::from_json(&json!({"key": "userKeyA", "secondary": "s2"})).unwrap();
+        let key = AttributeRef::parse("key");
+        let without = bucket_context(&old_user, "user", &key, "hashKey.saltyA", false);
+        assert_eq!(without.value, bucket("hashKey.saltyA", "userKeyA"));
+        let with = bucket_context(&old_user, "user", &key, "hashKey.saltyA", true);
+        assert_eq!(with.value, bucket("hashKey.saltyA", "userKeyA.s2"));
+        assert_ne!(with.value, without.value);
+        // Contexts without a secondary key bucket the same either way.
+        let context = Context::from_json(&json!({"kind": "user", "key": "userKeyA"})).unwrap();
+        assert_eq!(
+            bucket_context(&context, "user", &key, "hashKey.saltyA", true),
+            without
+        );
     }
 }

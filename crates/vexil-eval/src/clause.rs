@@ -5,6 +5,7 @@ use serde_json::Value;
 use crate::chain::KeyChain;
 use crate::context::Context;
 use crate::operators::Matcher;
+use crate::options::EvaluationOptions;
 use crate::prepare::PreparedClause;
 use crate::segments::segment_contains;
 use crate::store::Store;
@@ -18,10 +19,11 @@ pub(crate) fn all_match<S: Store + ?Sized>(
     clauses: &[PreparedClause],
     context: &Context,
     store: &S,
+    options: EvaluationOptions,
     chain: Option<&KeyChain<'_>>,
 ) -> Result<bool, Malformed> {
     for clause in clauses {
-        if !clause_matches(clause, context, store, chain)? {
+        if !clause_matches(clause, context, store, options, chain)? {
             return Ok(false);
         }
     }
@@ -32,13 +34,14 @@ fn clause_matches<S: Store + ?Sized>(
     clause: &PreparedClause,
     context: &Context,
     store: &S,
+    options: EvaluationOptions,
     chain: Option<&KeyChain<'_>>,
 ) -> Result<bool, Malformed> {
     if let Matcher::SegmentMatch(keys) = &clause.matcher {
         for key in keys {
             // Unknown segments are skipped silently.
             if let Some(segment) = store.segment(key) {
-                if segment_contains(segment, context, store, chain)? {
+                if segment_contains(segment, context, store, options, chain)? {
                     return Ok(!clause.negate);
                 }
             }

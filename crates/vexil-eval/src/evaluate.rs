@@ -4,6 +4,7 @@ use crate::bucketing::bucket_context;
 use crate::chain::KeyChain;
 use crate::clause::{all_match, Malformed};
 use crate::context::Context;
+use crate::options::EvaluationOptions;
 use crate::prepare::{PreparedFlag, PreparedServe};
 use crate::reason::{ErrorKind, EvaluationDetail, Reason};
 use crate::store::Store;
@@ -43,7 +44,18 @@ pub fn evaluate_with<'a, S: Store + ?Sized, O: PrerequisiteObserver + ?Sized>(
     store: &'a S,
     observer: &mut O,
 ) -> EvaluationDetail<'a> {
-    evaluate_flag(flag, context, store, None, observer)
+    evaluate_with_options(flag, context, store, observer, EvaluationOptions::default())
+}
+
+/// [`evaluate_with`], with the legacy behaviours `options` turns on (client-side endpoints).
+pub fn evaluate_with_options<'a, S: Store + ?Sized, O: PrerequisiteObserver + ?Sized>(
+    flag: &'a PreparedFlag,
+    context: &Context,
+    store: &'a S,
+    observer: &mut O,
+    options: EvaluationOptions,
+) -> EvaluationDetail<'a> {
+    evaluate_flag(flag, context, store, options, None, observer)
         .unwrap_or(EvaluationDetail::error(ErrorKind::MalformedFlag))
 }
 
@@ -54,33 +66,42 @@ fn evaluate_flag<'a, S: Store + ?Sized, O: PrerequisiteObserver + ?Sized>(
     flag: &'a PreparedFlag,
     context: &Context,
     store: &'a S,
+    options: EvaluationOptions,
     chain: Option<&KeyChain<'_>>,
     observer: &mut O,
 ) -> Result<EvaluationDetail<'a>, Malformed> {
     if !flag.flag().on {
         return Ok(off_result(flag, Reason::Off));
     }
-    if let Some(failed) = failed_prerequisite(flag, context, store, chain, observer)? {
+    if let Some(failed) = failed_prerequisite(flag, context, store, options, chain, observer)? {
         return Ok(off_result(flag, failed));
     }
     if let Some(variation) = target_match(flag, context) {
         return Ok(variation_result(flag, variation, Reason::TargetMatch));
     }
     for (rule_index, rule) in flag.rules.iter().enumerate() {
-        if all_match(&rule.clauses, context, store, None)? {
+        if all_match(&rule.clauses, context, store, options, None)? {
             let rule_id = flag.flag().rules[rule_index].id.as_str();
-            return Ok(serve(flag, &rule.serve, context, |in_experiment| {
-                Reason::RuleMatch {
+            return Ok(serve(
+                flag,
+                &rule.serve,
+                context,
+                options,
+                |in_experiment| Reason::RuleMatch {
                     rule_index,
                     rule_id,
                     in_experiment,
-                }
-            }));
+                },
+            ));
         }
     }
-    Ok(serve(flag, &flag.fallthrough, context, |in_experiment| {
-        Reason::Fallthrough { in_experiment }
-    }))
+    Ok(serve(
+        flag,
+        &flag.fallthrough,
+        context,
+        options,
+        |in_experiment| Reason::Fallthrough { in_experiment },
+    ))
 }
 
 /// The reason of the first failing prerequisite, if any (spec 3.4).
@@ -88,6 +109,7 @@ fn failed_prerequisite<'a, S: Store + ?Sized, O: PrerequisiteObserver + ?Sized>(
     flag: &'a PreparedFlag,
     context: &Context,
     store: &'a S,
+    options: EvaluationOptions,
     chain: Option<&KeyChain<'_>>,
     observer: &mut O,
 ) -> Result<Option<Reason<'a>>, Malformed> {
@@ -106,7 +128,14 @@ fn failed_prerequisite<'a, S: Store + ?Sized, O: PrerequisiteObserver + ?Sized>(
         if KeyChain::contains(Some(&chain), prerequisite_flag.key()) {
             return Err(Malformed);
         }
-        let detail = evaluate_flag(prerequisite_flag, context, store, Some(&chain), observer)?;
+        let detail = evaluate_flag(
+            prerequisite_flag,
+            context,
+            store,
+            options,
+            Some(&chain),
+            observer,
+        )?;
         observer.on_prerequisite(prerequisite_flag, &detail, flag.key());
         let passed = prerequisite_flag.flag().on
             && detail
@@ -164,6 +193,7 @@ fn serve<'a>(
     flag: &'a PreparedFlag,
     serve: &PreparedServe,
     context: &Context,
+    options: EvaluationOptions,
     reason: impl FnOnce(bool) -> Reason<'a>,
 ) -> EvaluationDetail<'a> {
     let rollout = match serve {
@@ -179,6 +209,8 @@ fn serve<'a>(
         &rollout.context_kind,
         &rollout.bucket_by,
         &rollout.prefix,
+        // Experiments never use the legacy secondary key (spec 4.1).
+        options.use_secondary_key && !rollout.is_experiment,
     );
     let mut sum = 0.0_f32;
     // Past the last bucket (weights under 100000, or rounding), the last entry serves.

@@ -4,6 +4,7 @@ use crate::bucketing::bucket_context;
 use crate::chain::KeyChain;
 use crate::clause::{all_match, Malformed};
 use crate::context::Context;
+use crate::options::EvaluationOptions;
 use crate::prepare::{ContextKeys, PreparedSegment, PreparedSegmentRule, DEFAULT_KIND};
 use crate::store::Store;
 
@@ -13,6 +14,7 @@ pub(crate) fn segment_contains<S: Store + ?Sized>(
     segment: &PreparedSegment,
     context: &Context,
     store: &S,
+    options: EvaluationOptions,
     chain: Option<&KeyChain<'_>>,
 ) -> Result<bool, Malformed> {
     let chain = KeyChain::push(chain, segment.key()).map_err(|_| Malformed)?;
@@ -28,7 +30,7 @@ pub(crate) fn segment_contains<S: Store + ?Sized>(
         return Ok(included);
     }
     for rule in &segment.rules {
-        if rule_matches(rule, segment, context, store, &chain)? {
+        if rule_matches(rule, segment, context, store, options, &chain)? {
             return Ok(true);
         }
     }
@@ -62,9 +64,10 @@ fn rule_matches<S: Store + ?Sized>(
     segment: &PreparedSegment,
     context: &Context,
     store: &S,
+    options: EvaluationOptions,
     chain: &KeyChain<'_>,
 ) -> Result<bool, Malformed> {
-    if !all_match(&rule.clauses, context, store, Some(chain))? {
+    if !all_match(&rule.clauses, context, store, options, Some(chain))? {
         return Ok(false);
     }
     let Some(weight) = rule.weight else {
@@ -78,6 +81,7 @@ fn rule_matches<S: Store + ?Sized>(
         &rule.rollout_kind,
         &rule.bucket_by,
         &segment.bucket_prefix,
+        options.use_secondary_key,
     );
     // A context without the rollout kind is not in the rule; any other failure is bucket 0.
     Ok(bucket.has_kind && bucket.value < weight as f32 / 100_000.0)

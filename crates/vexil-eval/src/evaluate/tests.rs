@@ -423,3 +423,67 @@ fn nesting_up_to_the_limit_evaluates_and_deeper_is_malformed() {
         malformed,
     );
 }
+
+/// Evaluates flag `f` of `data` for `context` with and without the secondary key option and
+/// returns the two variation indexes.
+fn with_and_without_secondary(data: Value, context: Value) -> (Option<usize>, Option<usize>) {
+    let data = FlagData::from_all_data(serde_json::from_value::<AllData>(data).unwrap());
+    let context = Context::from_json(&context).unwrap();
+    let flag = data.flag("f").unwrap();
+    let index = |options| {
+        crate::evaluate_with_options(flag, &context, &data, &mut (), options).variation_index
+    };
+    (
+        index(crate::EvaluationOptions::CLIENT_SIDE),
+        index(crate::EvaluationOptions::default()),
+    )
+}
+
+#[test]
+fn secondary_key_takes_part_in_rollouts_and_segment_weights_only_when_asked() {
+    use crate::bucketing::bucket;
+    // Weights put the boundary between the bucket without and with the secondary key, so the
+    // two must land in different buckets; which one is lower decides the expected indexes.
+    let plain = bucket("f.salt", "u-1");
+    let secondary = bucket("f.salt", "u-1.s-1");
+    let boundary = ((plain + secondary) / 2.0 * 100_000.0) as i64;
+    let (low, high) = if secondary < plain { (0, 1) } else { (1, 0) };
+    let old_user = json!({"key": "u-1", "secondary": "s-1"});
+    let rollout = |kind: &str| {
+        flags(
+            json!({"f": {"on": true, "key": "f", "salt": "salt", "variations": ["a", "b"],
+            "fallthrough": {"rollout": {"kind": kind, "variations": [
+                {"variation": 0, "weight": boundary}, {"variation": 1, "weight": 100_000 - boundary}]}}}}),
+        )
+    };
+    assert_eq!(
+        with_and_without_secondary(rollout("rollout"), old_user.clone()),
+        (Some(low), Some(high))
+    );
+    // Experiments never use it (spec 4.1).
+    assert_eq!(
+        with_and_without_secondary(rollout("experiment"), old_user.clone()),
+        (Some(high), Some(high))
+    );
+    // New-format contexts have no secondary key.
+    assert_eq!(
+        with_and_without_secondary(rollout("rollout"), user("u-1")),
+        (Some(high), Some(high))
+    );
+
+    let plain = bucket("s.salt", "u-1");
+    let secondary = bucket("s.salt", "u-1.s-1");
+    let weight = ((plain + secondary) / 2.0 * 100_000.0) as i64;
+    let in_segment = |bucket: f32| Some(usize::from(bucket < weight as f32 / 100_000.0));
+    let segment = json!({
+        "flags": {"f": {"on": true, "variations": [false, true], "fallthrough": {"variation": 0},
+            "rules": [{"id": "r", "variation": 1, "clauses": [
+                {"attribute": "", "op": "segmentMatch", "values": ["s"], "negate": false}]}]}},
+        "segments": {"s": {"key": "s", "salt": "salt", "rules": [{"clauses": [], "weight": weight}]}}
+    });
+    assert_eq!(
+        with_and_without_secondary(segment, old_user),
+        (in_segment(secondary), in_segment(plain))
+    );
+    assert_ne!(in_segment(secondary), in_segment(plain));
+}

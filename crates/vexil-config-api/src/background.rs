@@ -15,6 +15,7 @@ const PRUNE_INTERVAL: Duration = Duration::from_secs(600);
 pub fn start(state: &AppState, shutdown: CancellationToken) {
     tokio::spawn(crate::scheduler::run(
         state.pool.clone(),
+        state.sequencer.clone(),
         state.config.scheduler_interval,
         shutdown.clone(),
     ));

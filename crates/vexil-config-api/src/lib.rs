@@ -18,6 +18,7 @@ pub mod mutations;
 pub mod routes;
 pub mod scheduler;
 pub mod secrets;
+pub mod sequencer;
 pub mod state;
 pub mod store;
 pub mod sync;
@@ -77,12 +78,14 @@ pub async fn serve(
     let hub = sync::ChangeHub::start(pool.clone(), shutdown.clone())
         .await
         .context("listening for committed changes")?;
+    let sequencer = sequencer::Sequencer::start(pool.clone(), shutdown.clone());
     let readiness = Readiness::default();
     let state = AppState {
         pool: pool.clone(),
         config: Arc::new(config.clone()),
         readiness: readiness.clone(),
         hub: hub.clone(),
+        sequencer,
     };
     background::start(&state, shutdown.clone());
 

@@ -11,6 +11,7 @@ use crate::auth::{Actor, Caller, Role};
 use crate::error::ApiError;
 use crate::instructions::FlagInstruction;
 use crate::mutations::targeting::apply_instructions;
+use crate::sequencer::Sequencer;
 use crate::store::scheduled_changes::{self, ScheduledChange};
 use crate::store::{environments, flags, projects};
 
@@ -18,7 +19,12 @@ use crate::store::{environments, flags, projects};
 const BATCH: i64 = 50;
 
 /// Runs passes every `interval` until `shutdown` fires.
-pub async fn run(pool: PgPool, interval: Duration, shutdown: CancellationToken) {
+pub async fn run(
+    pool: PgPool,
+    sequencer: Sequencer,
+    interval: Duration,
+    shutdown: CancellationToken,
+) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -28,7 +34,10 @@ pub async fn run(pool: PgPool, interval: Duration, shutdown: CancellationToken) 
         }
         match apply_due(&pool).await {
             Ok(0) => {}
-            Ok(count) => tracing::info!(count, "applied scheduled changes"),
+            Ok(count) => {
+                sequencer.flush().await;
+                tracing::info!(count, "applied scheduled changes");
+            }
             Err(error) => tracing::warn!(
                 error = format!("{error:#}"),
                 "scheduled changes pass failed"

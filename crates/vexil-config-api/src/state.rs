@@ -7,6 +7,7 @@ use sqlx::PgPool;
 use vexil_service::health::Readiness;
 
 use crate::config::Config;
+use crate::sequencer::Sequencer;
 use crate::sync::ChangeHub;
 
 #[derive(Clone)]
@@ -15,6 +16,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub readiness: Readiness,
     pub hub: ChangeHub,
+    /// Numbers and chains what writes queued; routes flush it before answering.
+    pub sequencer: Sequencer,
 }
 
 impl FromRef<AppState> for PgPool {

@@ -31,7 +31,7 @@ pub fn to_proto(credential: &Credential) -> proto::Credential {
 pub async fn record_change(
     connection: &mut PgConnection,
     credential: &Credential,
-) -> Result<i64, sqlx::Error> {
+) -> Result<(), sqlx::Error> {
     let payload = proto::CredentialChanged {
         credential: Some(to_proto(credential)),
         revoked: credential.revoked_at.is_some(),

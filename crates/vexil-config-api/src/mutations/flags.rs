@@ -402,7 +402,7 @@ async fn record_upsert(
     connection: &mut PgConnection,
     environment_id: Uuid,
     flag: &Flag,
-) -> Result<i64, sqlx::Error> {
+) -> Result<(), sqlx::Error> {
     changes::record(
         connection,
         environment_id,
@@ -419,7 +419,7 @@ async fn record_delete(
     environment_id: Uuid,
     key: &str,
     version: i64,
-) -> Result<i64, sqlx::Error> {
+) -> Result<(), sqlx::Error> {
     changes::record(
         connection,
         environment_id,

@@ -230,7 +230,7 @@ async fn record_upsert(
     connection: &mut PgConnection,
     environment: &Environment,
     row: &SegmentRow,
-) -> Result<i64, sqlx::Error> {
+) -> Result<(), sqlx::Error> {
     let segment = row.sdk_segment();
     changes::record(
         connection,

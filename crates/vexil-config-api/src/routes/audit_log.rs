@@ -79,6 +79,7 @@ async fn list(
         before_sequence: query.before_sequence,
         limit,
     };
+    state.sequencer.flush().await;
     let items = audit::list(&state.pool, &filter).await?;
     let next_before_sequence = if items.len() as i64 == limit {
         items.last().map(|entry| entry.sequence)
@@ -110,5 +111,6 @@ fn narrow(
 
 async fn verify(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Verification>> {
     caller.actor.require(Role::Reader)?;
+    state.sequencer.flush().await;
     Ok(Json(audit::verify(&state.pool).await?))
 }

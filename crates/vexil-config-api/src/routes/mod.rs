@@ -14,8 +14,10 @@ mod scheduled_changes;
 mod segments;
 mod tokens;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::HeaderName;
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::Router;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -38,7 +40,11 @@ pub fn router(state: AppState) -> Router {
         .merge(segments::routes())
         .merge(tokens::routes())
         .merge(audit_log::routes())
-        .merge(openapi::routes());
+        .merge(openapi::routes())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            flush_after_writes,
+        ));
     Router::new()
         .nest("/api/v1", api)
         .layer(DefaultBodyLimit::max(state.config.http.body_limit_bytes))
@@ -47,6 +53,21 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// A write's response waits until its change is numbered for FlagSync and its audit
+/// entry chained (`sequencer.rs`), so whoever reads after a write sees both.
+async fn flush_after_writes(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let is_write = !request.method().is_safe();
+    let response = next.run(request).await;
+    if is_write && response.status().is_success() {
+        state.sequencer.flush().await;
+    }
+    response
 }
 
 /// `?limit=` bounds shared by the list routes.

@@ -10,11 +10,8 @@ use uuid::Uuid;
 use crate::audit::{entry_hash, readable_diff, AuditEntry, GENESIS_HASH};
 use crate::auth::Caller;
 
-/// The advisory lock that serializes appends, so each entry chains to the one before.
-/// Taken last in a transaction (after row locks), released at commit.
-const AUDIT_CHAIN_LOCK: i64 = 0x7665_7869_6c5f_6175; // "vexil_au"
-
-/// What a mutation records; the caller's identity and the chain are added by `append`.
+/// What a mutation records; the caller's identity is added by `append`, the sequence
+/// number and the chain by the sequencer.
 #[derive(Debug, Clone, Default)]
 pub struct AuditRecord {
     pub action: &'static str,
@@ -28,74 +25,40 @@ pub struct AuditRecord {
     pub comment: String,
 }
 
-/// Appends an entry in the caller's transaction; it commits or rolls back with the change.
+/// Queues an entry in the caller's transaction; it commits or rolls back with the change.
+/// The sequencer (`store/sequencing.rs`) gives it its sequence number and chains it.
 pub async fn append(
     connection: &mut PgConnection,
     caller: &Caller,
     record: AuditRecord,
-) -> Result<AuditEntry, sqlx::Error> {
-    sqlx::query!("SELECT pg_advisory_xact_lock($1)", AUDIT_CHAIN_LOCK)
-        .execute(&mut *connection)
-        .await?;
-    let head =
-        sqlx::query!("SELECT sequence, hash FROM config.audit_log ORDER BY sequence DESC LIMIT 1")
-            .fetch_optional(&mut *connection)
-            .await?;
-    let (sequence, previous_hash) = match head {
-        Some(head) => (head.sequence + 1, head.hash),
-        None => (1, GENESIS_HASH.to_vec()),
-    };
-    let mut entry = AuditEntry {
-        sequence,
-        id: Uuid::new_v4(),
-        at: super::now(),
-        actor_token_id: Some(caller.actor.token_id),
-        actor_name: caller.actor.name.clone(),
-        action: record.action.to_owned(),
-        resource: record.resource,
-        project_key: record.project_key,
-        environment_key: record.environment_key,
-        flag_key: record.flag_key,
-        segment_key: record.segment_key,
-        before_json: record.before.as_ref().map(Value::to_string),
-        after_json: record.after.as_ref().map(Value::to_string),
-        diff: readable_diff(record.before.as_ref(), record.after.as_ref()),
-        comment: record.comment,
-        client_ip: caller.client_ip.clone(),
-        request_id: caller.request_id.clone(),
-        previous_hash,
-        hash: Vec::new(),
-    };
-    entry.hash = entry_hash(&entry).to_vec();
+) -> Result<(), sqlx::Error> {
+    let diff = readable_diff(record.before.as_ref(), record.after.as_ref());
     sqlx::query!(
-        r#"INSERT INTO config.audit_log
-             (sequence, id, at, actor_token_id, actor_name, action, resource, project_key,
+        r#"INSERT INTO config.audit_queue
+             (entry_id, at, actor_token_id, actor_name, action, resource, project_key,
               environment_key, flag_key, segment_key, before_json, after_json, diff, comment,
-              client_ip, request_id, previous_hash, hash)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"#,
-        entry.sequence,
-        entry.id,
-        entry.at,
-        entry.actor_token_id,
-        entry.actor_name,
-        entry.action,
-        entry.resource,
-        entry.project_key,
-        entry.environment_key,
-        entry.flag_key,
-        entry.segment_key,
-        entry.before_json,
-        entry.after_json,
-        entry.diff,
-        entry.comment,
-        entry.client_ip,
-        entry.request_id,
-        entry.previous_hash,
-        entry.hash,
+              client_ip, request_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"#,
+        Uuid::new_v4(),
+        super::now(),
+        caller.actor.token_id,
+        caller.actor.name,
+        record.action,
+        record.resource,
+        record.project_key,
+        record.environment_key,
+        record.flag_key,
+        record.segment_key,
+        record.before.as_ref().map(Value::to_string),
+        record.after.as_ref().map(Value::to_string),
+        diff,
+        record.comment,
+        caller.client_ip,
+        caller.request_id,
     )
     .execute(&mut *connection)
     .await?;
-    Ok(entry)
+    Ok(())
 }
 
 /// Filters for listing entries; every field narrows the result.

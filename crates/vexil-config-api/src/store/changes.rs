@@ -1,5 +1,6 @@
 //! The FlagSync outbox (`config.changes`): each committed change to an environment's
-//! configuration, numbered per environment. The insert trigger notifies every replica.
+//! configuration, numbered per environment. Writes queue changes (`config.change_queue`);
+//! the sequencer numbers them into the outbox, whose insert trigger notifies every replica.
 
 use sqlx::PgConnection;
 use time::OffsetDateTime;
@@ -53,9 +54,9 @@ pub struct Change {
     pub payload: Vec<u8>,
 }
 
-/// Records a change in the caller's transaction and returns its sequence number. The
-/// `UPDATE` locks the environment's row until commit, so an environment's changes commit
-/// in sequence order.
+/// Queues a change in the caller's transaction. It takes no shared lock: the sequencer
+/// numbers it after commit (`store/sequencing.rs`), so concurrent writes to one
+/// environment do not wait for each other.
 pub async fn record(
     connection: &mut PgConnection,
     environment_id: Uuid,
@@ -63,18 +64,11 @@ pub async fn record(
     key: &str,
     version: i64,
     payload: Vec<u8>,
-) -> Result<i64, sqlx::Error> {
-    let sequence = sqlx::query_scalar!(
-        r#"UPDATE config.environments SET sequence = sequence + 1 WHERE id = $1 RETURNING sequence"#,
-        environment_id,
-    )
-    .fetch_one(&mut *connection)
-    .await?;
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        r#"INSERT INTO config.changes (environment_id, sequence, kind, key, version, payload)
-           VALUES ($1, $2, $3, $4, $5, $6)"#,
+        r#"INSERT INTO config.change_queue (environment_id, kind, key, version, payload)
+           VALUES ($1, $2, $3, $4, $5)"#,
         environment_id,
-        sequence,
         kind.as_str(),
         key,
         version,
@@ -82,7 +76,7 @@ pub async fn record(
     )
     .execute(&mut *connection)
     .await?;
-    Ok(sequence)
+    Ok(())
 }
 
 /// The change that closes an environment's stream; the environment row is gone, so the

@@ -11,6 +11,7 @@ pub mod flags;
 pub mod projects;
 pub mod scheduled_changes;
 pub mod segments;
+pub mod sequencing;
 pub mod tokens;
 
 /// `now()` at PostgreSQL's precision (microseconds), so what is hashed or compared equals

@@ -11,4 +11,5 @@ mod openapi;
 mod permissions;
 mod scheduled_changes;
 mod segments;
+mod sequencing;
 mod sync;

@@ -7,13 +7,17 @@ use base64::Engine as _;
 use serde_json::Value;
 use vexil_eval::{Context, ContextError};
 
-/// base64url (RFC 4648 §5) with or without `=` padding, as LaunchDarkly and Relay accept.
+/// base64url (RFC 4648 §5) with or without `=` padding, as LaunchDarkly and Relay accept
+/// (spec 7.2).
 ///
-/// Vexil choice: the standard alphabet (`+`, `/`) is rejected. Client SDKs encode with the URL
-/// alphabet, and a `/` could not survive inside a path segment anyway.
+/// Vexil choices: the standard alphabet (`+`, `/`) is rejected (client SDKs encode with the URL
+/// alphabet, and a `/` could not survive inside a path segment anyway); non-zero unused bits in
+/// the last symbol are tolerated, as Go's decoder (Relay's) does.
 const URL_SAFE_ANY_PADDING: GeneralPurpose = GeneralPurpose::new(
     &URL_SAFE,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
 );
 
 /// Why a request's context cannot be evaluated. The route answers `400` with the message.
@@ -78,6 +82,11 @@ mod tests {
         let json = serde_json::to_vec(&json!({"key": "acme?>~"})).unwrap();
         let standard = STANDARD.encode(json);
         assert!(standard.contains(['+', '/']), "{standard}");
+        // `e31` has non-zero unused bits (canonical: `e30`, `{}`), which is tolerated.
+        assert!(decode_context_base64("e31").is_err_and(|error| matches!(
+            error,
+            ContextDecodeError::InvalidContext(ContextError::MissingKey { .. })
+        )));
         for segment in [standard.as_str(), "not base64!", "a"] {
             assert!(
                 matches!(

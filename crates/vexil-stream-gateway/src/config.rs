@@ -1,0 +1,192 @@
+//! The stream gateway's configuration (`vexil.toml`, `VEXIL_*` environment variables).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use vexil_service::telemetry::TelemetryConfig;
+
+/// Everything the gateway reads at startup. Defaults suit a local development stack.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub http: HttpConfig,
+    pub config_api: ConfigApiConfig,
+    /// The token presented to config-api's gRPC services (`VEXIL_SERVICE_TOKEN`).
+    #[serde(skip_serializing)]
+    pub service_token: Option<String>,
+    pub redis: RedisConfig,
+    pub sse: SseConfig,
+    pub telemetry: TelemetryConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    pub listen: SocketAddr,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConfigApiConfig {
+    /// config-api's gRPC endpoint, `http://host:port`.
+    pub grpc_url: String,
+    /// How long to wait at startup for config-api's `Synced` before serving the copy in
+    /// Redis instead, in milliseconds.
+    #[serde(with = "duration_millis")]
+    pub init_timeout: Duration,
+    /// The longest pause between two attempts to reach config-api, in milliseconds.
+    #[serde(with = "duration_millis")]
+    pub max_reconnect_delay: Duration,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://[user:password@]host:port[/db]`; prefer `VEXIL_REDIS__URL` for passwords.
+    pub url: String,
+    /// Every key starts with `{prefix}:`; an environment's LaunchDarkly store lives under
+    /// `{prefix}:{environmentId}`.
+    pub prefix: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SseConfig {
+    /// Time between heartbeat comments on an idle stream, in milliseconds (SDKs give up
+    /// after 5 minutes of silence).
+    #[serde(with = "duration_millis")]
+    pub heartbeat_interval: Duration,
+    /// How many changes a stream may fall behind before it is sent a fresh `put` instead.
+    pub buffer_events: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: SocketAddr::from(([0, 0, 0, 0], 8040)),
+        }
+    }
+}
+
+impl Default for ConfigApiConfig {
+    fn default() -> Self {
+        ConfigApiConfig {
+            grpc_url: "http://127.0.0.1:8031".into(),
+            init_timeout: Duration::from_secs(5),
+            max_reconnect_delay: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        RedisConfig {
+            url: "redis://127.0.0.1:6379".into(),
+            prefix: "vexil".into(),
+        }
+    }
+}
+
+impl Default for SseConfig {
+    fn default() -> Self {
+        SseConfig {
+            heartbeat_interval: Duration::from_secs(60),
+            buffer_events: 256,
+        }
+    }
+}
+
+/// A configuration value that parses but cannot work.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config_api.grpc_url `{url}` is not a valid http(s) URL")]
+    GrpcUrl { url: String },
+    #[error("redis.url is not a valid Redis URL")]
+    RedisUrl(#[source] redis::RedisError),
+    #[error("redis.prefix must not be empty")]
+    EmptyPrefix,
+    #[error("sse.heartbeat_interval must be between 1 ms and 180000 ms (3 minutes)")]
+    HeartbeatInterval,
+    #[error("sse.buffer_events must be at least 1")]
+    BufferEvents,
+}
+
+impl Config {
+    /// Defaults < `vexil.toml` < `VEXIL_*` variables, then [`Config::validate`].
+    pub fn load() -> anyhow::Result<Config> {
+        let config: Config = vexil_service::config::load()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what the types alone cannot, naming the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let url = &self.config_api.grpc_url;
+        if !(url.starts_with("http://") || url.starts_with("https://"))
+            || tonic::transport::Endpoint::from_shared(url.clone()).is_err()
+        {
+            return Err(ConfigError::GrpcUrl { url: url.clone() });
+        }
+        redis::Client::open(self.redis.url.as_str()).map_err(ConfigError::RedisUrl)?;
+        if self.redis.prefix.is_empty() {
+            return Err(ConfigError::EmptyPrefix);
+        }
+        let heartbeat = self.sse.heartbeat_interval;
+        if heartbeat.is_zero() || heartbeat > Duration::from_secs(180) {
+            return Err(ConfigError::HeartbeatInterval);
+        }
+        if self.sse.buffer_events == 0 {
+            return Err(ConfigError::BufferEvents);
+        }
+        Ok(())
+    }
+}
+
+/// Durations are milliseconds in configuration files (`init_timeout = 5000`), as in
+/// config-api's `*_interval` keys.
+mod duration_millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(duration.as_millis() as u64)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        u64::deserialize(deserializer).map(Duration::from_millis)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        let config = Config::default();
+        config.validate().unwrap();
+        assert_eq!(config.http.listen.port(), 8040);
+        assert_eq!(config.redis.prefix, "vexil");
+        assert_eq!(config.sse.heartbeat_interval, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let mut config = Config::default();
+        config.config_api.grpc_url = "127.0.0.1:8031".into();
+        assert!(config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .starts_with("config_api.grpc_url"));
+        let mut config = Config::default();
+        config.sse.heartbeat_interval = Duration::from_secs(300);
+        assert!(config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .starts_with("sse.heartbeat_interval"));
+    }
+}

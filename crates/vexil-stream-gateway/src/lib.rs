@@ -1,0 +1,48 @@
+//! Vexil's stream gateway: the read side SDKs talk to. It keeps every environment's
+//! flags and segments in memory (fed by config-api's `FlagSync.Watch`, persisted to
+//! Redis in LaunchDarkly's store layout) and serves LaunchDarkly server-side streaming
+//! and polling, client-side and mobile evaluation, and OFREP.
+//!
+//! Never queries PostgreSQL and never writes flag configuration; never holds an SDK key,
+//! only SHA-256 hashes of them. Serves stale data from Redis rather than nothing when
+//! config-api is unreachable at startup.
+//!
+//! Start with `run` below, then `store/` (the in-memory data every request reads),
+//! `feed/` (how it is kept current), `streaming.rs` (one SSE connection) and `routes/`.
+
+pub mod config;
+pub mod error;
+pub mod evaluation;
+pub mod feed;
+pub mod persistence;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod streaming;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::startup::Gateway;
+
+/// Runs the gateway on `listener` until `shutdown` fires: open streams end, in-flight
+/// requests finish, pending Redis writes are flushed.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let gateway = Gateway::start(&config, shutdown.clone())?;
+    let app = routes::router(gateway.state.clone());
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "stream gateway listening");
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .await
+        .context("serving HTTP");
+    gateway.close().await;
+    served
+}

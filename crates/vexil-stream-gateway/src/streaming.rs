@@ -1,0 +1,151 @@
+//! One SSE connection's lifecycle, independent of HTTP: the first `put`, then the
+//! environment's notices as frames, heartbeats when idle, and the end of the stream at
+//! shutdown, when the environment is deleted, or when the key stops working.
+//!
+//! Memory stays bounded however slow the client: notices come from the environment's
+//! broadcast channel (fixed capacity, shared by all its streams), and hyper only asks for
+//! the next frame once the previous one is written. A stream that falls more than the
+//! channel's capacity behind gets a fresh `put` of the current data instead of the
+//! notices it missed.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use futures_util::Stream;
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::time::{Instant, Interval, MissedTickBehavior, Sleep};
+use tokio_util::sync::CancellationToken;
+
+use crate::store::{Authenticated, EnvironmentData, Notice, Store, StreamEvent, HEARTBEAT};
+
+/// Expiry timers further out than this are re-armed when they fire instead.
+const LONGEST_TIMER: Duration = Duration::from_secs(24 * 3600);
+
+/// An open `/all` stream.
+pub struct Connection {
+    store: Store,
+    authenticated: Authenticated,
+    events: broadcast::Receiver<StreamEvent>,
+    /// The initial `put`, until it is sent.
+    first: Option<Bytes>,
+    /// The sequence number of the state the client has been sent.
+    sent_sequence: u64,
+    heartbeat: Interval,
+    expiry: Option<Pin<Box<Sleep>>>,
+    shutdown: CancellationToken,
+}
+
+impl Connection {
+    /// A stream starting with a `put` of `data`; `events` must come from the same
+    /// [`Store::subscribe`] call. `expires_at` is when the key stops working.
+    pub fn new(
+        store: Store,
+        authenticated: Authenticated,
+        data: &EnvironmentData,
+        events: broadcast::Receiver<StreamEvent>,
+        expires_at: Option<SystemTime>,
+        heartbeat_interval: Duration,
+        shutdown: CancellationToken,
+    ) -> Connection {
+        let mut heartbeat =
+            tokio::time::interval_at(Instant::now() + heartbeat_interval, heartbeat_interval);
+        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        Connection {
+            store,
+            authenticated,
+            events,
+            first: Some(data.payload().put_frame().clone()),
+            sent_sequence: data.sequence(),
+            heartbeat,
+            expiry: expires_at.map(timer),
+            shutdown,
+        }
+    }
+
+    /// The frames, ending when the stream must close.
+    pub fn into_stream(self) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
+        futures_util::stream::unfold(self, |mut connection| async move {
+            let frame = connection.next_frame().await?;
+            Some((Ok(frame), connection))
+        })
+    }
+
+    /// The next bytes to send, or `None` to end the stream.
+    pub async fn next_frame(&mut self) -> Option<Bytes> {
+        if let Some(first) = self.first.take() {
+            return Some(first);
+        }
+        loop {
+            tokio::select! {
+                biased;
+                _ = self.shutdown.cancelled() => return None,
+                _ = wait(&mut self.expiry) => {
+                    if !self.recheck() {
+                        tracing::debug!(environment_id = %self.authenticated.environment_id, "SDK key expired, closing stream");
+                        return None;
+                    }
+                }
+                received = self.events.recv() => match received {
+                    Ok(StreamEvent { notice: Notice::CredentialsChanged, .. }) => {
+                        if !self.recheck() {
+                            tracing::debug!(environment_id = %self.authenticated.environment_id, "SDK key revoked, closing stream");
+                            return None;
+                        }
+                    }
+                    Ok(StreamEvent { sequence, .. }) if sequence <= self.sent_sequence => {}
+                    Ok(StreamEvent { sequence, notice: Notice::Frame(frame) }) => {
+                        self.sent_sequence = sequence;
+                        self.heartbeat.reset();
+                        return Some(frame);
+                    }
+                    Ok(StreamEvent { notice: Notice::Replaced | Notice::None, .. }) => {
+                        return self.fresh_put();
+                    }
+                    Err(RecvError::Lagged(skipped)) => {
+                        tracing::debug!(environment_id = %self.authenticated.environment_id, skipped,
+                            "stream fell behind, sending a fresh put");
+                        return self.fresh_put();
+                    }
+                    Err(RecvError::Closed) => return None,
+                },
+                _ = self.heartbeat.tick() => return Some(Bytes::from_static(HEARTBEAT)),
+            }
+        }
+    }
+
+    /// A `put` of the environment's current data; `None` when it is gone.
+    fn fresh_put(&mut self) -> Option<Bytes> {
+        let data = self.store.environment(&self.authenticated.environment_id)?;
+        self.sent_sequence = data.sequence();
+        self.heartbeat.reset();
+        Some(data.payload().put_frame().clone())
+    }
+
+    /// Whether the key still works; re-arms the expiry timer when it does.
+    fn recheck(&mut self) -> bool {
+        match self.store.recheck(&self.authenticated, SystemTime::now()) {
+            Some(expires_at) => {
+                self.expiry = expires_at.map(timer);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+fn timer(expires_at: SystemTime) -> Pin<Box<Sleep>> {
+    let remaining = expires_at
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO)
+        .min(LONGEST_TIMER);
+    Box::pin(tokio::time::sleep(remaining))
+}
+
+async fn wait(expiry: &mut Option<Pin<Box<Sleep>>>) {
+    match expiry {
+        Some(sleep) => sleep.as_mut().await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,11 @@
+//! Stream gateway integration tests: config-api in-process on a fresh PostgreSQL database
+//! per test (`#[sqlx::test]`, server from `DATABASE_URL`), the real Redis at
+//! `VEXIL_TEST_REDIS_URL` under a unique key prefix, and the gateway on `127.0.0.1:0`.
+
+mod harness;
+
+mod auth;
+mod polling;
+mod redis_store;
+mod resilience;
+mod streaming;

@@ -46,6 +46,13 @@ impl Gateway {
             config.config_api.init_timeout,
             shutdown.clone(),
         ));
+        let draining = tokio::spawn({
+            let (readiness, shutdown) = (readiness.clone(), shutdown.clone());
+            async move {
+                shutdown.cancelled().await;
+                readiness.set_not_ready();
+            }
+        });
         let state = AppState {
             store,
             readiness,
@@ -54,7 +61,7 @@ impl Gateway {
         };
         Ok(Gateway {
             state,
-            tasks: vec![feed, loader, writer],
+            tasks: vec![draining, feed, loader, writer],
         })
     }
 

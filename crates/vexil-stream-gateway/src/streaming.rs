@@ -117,6 +117,9 @@ impl Connection {
 
     /// A `put` of the environment's current data; `None` when it is gone.
     fn fresh_put(&mut self) -> Option<Bytes> {
+        // Notices queued so far are all covered by the put: drop them by moving to the
+        // channel's tail *before* reading the data, so none sent after is missed.
+        self.events = self.events.resubscribe();
         let data = self.store.environment(&self.authenticated.environment_id)?;
         self.sent_sequence = data.sequence();
         self.heartbeat.reset();
@@ -147,5 +150,121 @@ async fn wait(expiry: &mut Option<Pin<Box<Sleep>>>) {
     match expiry {
         Some(sleep) => sleep.as_mut().await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::store::{
+        Change, Credential, CredentialKind, EnvironmentContents, EnvironmentId, ItemKind, RawItem,
+    };
+
+    const KEY: &str = "sdk-stream-test";
+
+    fn environment() -> EnvironmentId {
+        EnvironmentId::new("e")
+    }
+
+    fn flag(version: u64) -> RawItem {
+        RawItem {
+            key: "f".into(),
+            version,
+            json: Bytes::from(format!(r#"{{"key":"f","version":{version}}}"#)),
+        }
+    }
+
+    fn credential(is_revoked: bool) -> Change {
+        Change::Credential {
+            credential: Credential {
+                id: "k".into(),
+                kind: CredentialKind::ServerSdkKey,
+                sha256: crate::store::hash_credential(KEY),
+                expires_at_unix_ms: None,
+            },
+            is_revoked,
+        }
+    }
+
+    fn upsert(store: &Store, sequence: u64) {
+        let change = Change::Upsert {
+            kind: ItemKind::Flag,
+            item: flag(sequence),
+        };
+        store.apply(&environment(), sequence, change).unwrap();
+    }
+
+    fn open(store: &Store, shutdown: &CancellationToken) -> Connection {
+        let authenticated = store
+            .authenticate(KEY, CredentialKind::ServerSdkKey, SystemTime::now())
+            .unwrap();
+        let (data, events) = store.subscribe(&environment()).unwrap();
+        Connection::new(
+            store.clone(),
+            authenticated,
+            &data,
+            events,
+            None,
+            Duration::from_secs(60),
+            shutdown.clone(),
+        )
+    }
+
+    fn loaded_store(buffer_events: usize) -> Store {
+        let store = Store::new(buffer_events);
+        let contents = EnvironmentContents {
+            flags: vec![flag(1)],
+            ..EnvironmentContents::default()
+        };
+        store
+            .apply(&environment(), 1, Change::Replace(contents))
+            .unwrap();
+        store.apply(&environment(), 2, credential(false)).unwrap();
+        store.mark_loaded();
+        store
+    }
+
+    fn text(frame: Option<Bytes>) -> String {
+        String::from_utf8(frame.expect("a frame").to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_falls_behind_gets_a_fresh_put_instead_of_the_backlog() {
+        let store = loaded_store(2);
+        let shutdown = CancellationToken::new();
+        let mut connection = open(&store, &shutdown);
+        assert!(text(connection.next_frame().await).starts_with("event: put\n"));
+        for sequence in 3..=8 {
+            upsert(&store, sequence);
+        }
+        let frame = text(connection.next_frame().await);
+        assert!(frame.starts_with("event: put\n"), "{frame}");
+        assert!(frame.contains(r#""version":8"#), "{frame}");
+        // The notices already covered by that put are skipped; the next change is a patch.
+        upsert(&store, 9);
+        let frame = text(connection.next_frame().await);
+        assert!(
+            frame.starts_with("event: patch\ndata: {\"path\":\"/flags/f\""),
+            "{frame}"
+        );
+        assert!(frame.contains(r#""version":9"#), "{frame}");
+    }
+
+    #[tokio::test]
+    async fn revocation_and_shutdown_end_the_stream() {
+        let store = loaded_store(8);
+        let shutdown = CancellationToken::new();
+        let mut connection = open(&store, &shutdown);
+        connection.next_frame().await.unwrap();
+        store.apply(&environment(), 3, credential(true)).unwrap();
+        assert!(connection.next_frame().await.is_none());
+
+        let store = loaded_store(8);
+        let mut connection = open(&store, &shutdown);
+        connection.next_frame().await.unwrap();
+        shutdown.cancel();
+        assert!(connection.next_frame().await.is_none());
     }
 }

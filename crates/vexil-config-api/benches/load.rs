@@ -1,6 +1,7 @@
 //! Load scenarios for config-api against a real PostgreSQL (not a timed test):
 //!
-//! 1. `updates`: 50 concurrent writers PATCH flags in one environment; latency p50/p99.
+//! 1. `updates`: 50 concurrent writers PATCH flags in one environment, back to back
+//!    (capacity) and each at a fixed pace of 10 and 20 PATCHes/s; latency p50/p99.
 //! 2. `watch`: 100 FlagSync.Watch streams on that environment; for sequential updates, the
 //!    time from the PATCH response (the change is committed by then) to delivery on the
 //!    last of the 100 streams, and from sending the PATCH to that delivery.
@@ -97,42 +98,22 @@ async fn scenarios(url: &str) -> anyhow::Result<()> {
         .await?;
     }
 
-    // Scenario 1: concurrent writers.
-    let barrier = Arc::new(Barrier::new(WRITERS));
-    let mut tasks = Vec::new();
-    let started = Instant::now();
-    for index in 0..WRITERS {
-        let (api, barrier) = (api.clone(), barrier.clone());
-        tasks.push(tokio::spawn(async move {
-            barrier.wait().await;
-            let mut latencies = Vec::with_capacity(UPDATES_PER_WRITER);
-            for update in 0..UPDATES_PER_WRITER {
-                let kind = if update % 2 == 0 {
-                    "turnFlagOn"
-                } else {
-                    "turnFlagOff"
-                };
-                let begin = Instant::now();
-                api.patch(&format!("flag-{index}"), kind).await?;
-                latencies.push(begin.elapsed());
-            }
-            anyhow::Ok(latencies)
-        }));
+    // Scenario 1: concurrent writers, first as fast as they can (capacity), then each at
+    // a fixed pace (latency under a given load; measured from each request's scheduled
+    // start, so a slow response delays nothing it should have measured).
+    // The first round also opens the connection pools (a PostgreSQL backend per
+    // connection): printed, but a running server has that behind it.
+    println!("warm-up round:");
+    writers(&api, None).await?;
+    println!("measured rounds:");
+    writers(&api, None).await?;
+    for per_writer_per_second in [10, 20] {
+        writers(
+            &api,
+            Some(Duration::from_millis(1000 / per_writer_per_second)),
+        )
+        .await?;
     }
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await??);
-    }
-    let elapsed = started.elapsed();
-    println!(
-        "updates: {} PATCHes by {WRITERS} concurrent writers in {:.2} s ({:.0}/s): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        latencies.len(),
-        elapsed.as_secs_f64(),
-        latencies.len() as f64 / elapsed.as_secs_f64(),
-        millis(percentile(&mut latencies, 0.50)),
-        millis(percentile(&mut latencies, 0.99)),
-        millis(percentile(&mut latencies, 1.0)),
-    );
 
     // Scenario 2: commit to delivery on 100 watchers.
     let environment_id = project["environments"][1]["id"]
@@ -214,6 +195,61 @@ async fn scenarios(url: &str) -> anyhow::Result<()> {
     shutdown.cancel();
     server.await??;
     pool.close().await;
+    Ok(())
+}
+
+/// `WRITERS` tasks, each PATCHing its own flag `UPDATES_PER_WRITER` times, back to back
+/// or one every `pace`; prints throughput and latency percentiles.
+async fn writers(api: &Arc<Api>, pace: Option<Duration>) -> anyhow::Result<()> {
+    let barrier = Arc::new(Barrier::new(WRITERS));
+    let mut tasks = Vec::new();
+    let started = Instant::now();
+    for index in 0..WRITERS {
+        let (api, barrier) = (api.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            // Paced writers start spread over one period, like independent clients.
+            let first = Instant::now()
+                + pace.map_or(Duration::ZERO, |pace| pace * index as u32 / WRITERS as u32);
+            let mut latencies = Vec::with_capacity(UPDATES_PER_WRITER);
+            for update in 0..UPDATES_PER_WRITER {
+                let kind = if update % 2 == 0 {
+                    "turnFlagOn"
+                } else {
+                    "turnFlagOff"
+                };
+                let scheduled = match pace {
+                    Some(pace) => {
+                        let at = first + pace * update as u32;
+                        tokio::time::sleep_until(at.into()).await;
+                        at
+                    }
+                    None => Instant::now(),
+                };
+                api.patch(&format!("flag-{index}"), kind).await?;
+                latencies.push(scheduled.elapsed());
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await??);
+    }
+    let elapsed = started.elapsed();
+    let mode = match pace {
+        None => "back to back".to_owned(),
+        Some(pace) => format!("each every {} ms", pace.as_millis()),
+    };
+    println!(
+        "updates ({mode}): {} PATCHes by {WRITERS} concurrent writers in {:.2} s ({:.0}/s): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        latencies.len(),
+        elapsed.as_secs_f64(),
+        latencies.len() as f64 / elapsed.as_secs_f64(),
+        millis(percentile(&mut latencies, 0.50)),
+        millis(percentile(&mut latencies, 0.99)),
+        millis(percentile(&mut latencies, 1.0)),
+    );
     Ok(())
 }
 

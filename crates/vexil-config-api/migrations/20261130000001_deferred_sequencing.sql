@@ -8,16 +8,16 @@
 
 CREATE TABLE config.change_queue (
     id             bigserial PRIMARY KEY,
-    -- Queued changes of a deleted environment go with it: its `environment_deleted`
-    -- change closes its stream.
-    environment_id uuid NOT NULL REFERENCES config.environments (id) ON DELETE CASCADE,
+    -- No foreign key: checking one would share-lock the environment's row from every
+    -- concurrent write. The sequencer drops changes of an environment deleted meanwhile
+    -- (its `environment_deleted` change closes its stream).
+    environment_id uuid NOT NULL,
     kind           text NOT NULL CHECK (kind IN ('flag_upsert', 'flag_deleted', 'segment_upsert',
                                                   'segment_deleted', 'credential_changed')),
     key            text NOT NULL,
     version        bigint NOT NULL DEFAULT 0,
     payload        bytea NOT NULL DEFAULT ''
 );
-CREATE INDEX change_queue_environment ON config.change_queue (environment_id);
 
 CREATE TABLE config.audit_queue (
     id               bigserial PRIMARY KEY,

@@ -49,8 +49,8 @@ pub async fn run_batch(pool: &PgPool) -> Result<Moved, sqlx::Error> {
     })
 }
 
-/// Environments are locked before queue rows, the order an environment's deletion takes
-/// them in (its row, then its queued changes by cascade), so the two never deadlock.
+/// Changes of an environment deleted meanwhile are dropped: its `environment_deleted`
+/// change, numbered under the environment's row lock, closes its stream.
 async fn number_changes(connection: &mut sqlx::PgConnection) -> Result<usize, sqlx::Error> {
     let queued = sqlx::query!(
         "SELECT id, environment_id FROM config.change_queue ORDER BY id LIMIT $1",
@@ -66,7 +66,7 @@ async fn number_changes(connection: &mut sqlx::PgConnection) -> Result<usize, sq
         *counts.entry(row.environment_id).or_default() += 1;
     }
     let (environment_ids, increments): (Vec<Uuid>, Vec<i64>) = counts.into_iter().unzip();
-    // An environment deleted meanwhile is not returned; its queued changes went with it.
+    // An environment deleted meanwhile is not returned.
     let bases = sqlx::query!(
         r#"UPDATE config.environments e SET sequence = e.sequence + c.increment
            FROM UNNEST($1::uuid[], $2::bigint[]) AS c(id, increment)
@@ -80,11 +80,11 @@ async fn number_changes(connection: &mut sqlx::PgConnection) -> Result<usize, sq
     let mut next: HashMap<Uuid, i64> = bases.into_iter().map(|row| (row.id, row.base)).collect();
     let (mut ids, mut sequences) = (Vec::new(), Vec::new());
     for row in &queued {
-        if let Some(sequence) = next.get_mut(&row.environment_id) {
+        ids.push(row.id);
+        sequences.push(next.get_mut(&row.environment_id).map(|sequence| {
             *sequence += 1;
-            ids.push(row.id);
-            sequences.push(*sequence);
-        }
+            *sequence
+        }));
     }
     sqlx::query!(
         r#"WITH moved AS (
@@ -94,9 +94,10 @@ async fn number_changes(connection: &mut sqlx::PgConnection) -> Result<usize, sq
                RETURNING q.environment_id, a.sequence, q.kind, q.key, q.version, q.payload
            )
            INSERT INTO config.changes (environment_id, sequence, kind, key, version, payload)
-           SELECT environment_id, sequence, kind, key, version, payload FROM moved"#,
+           SELECT environment_id, sequence, kind, key, version, payload FROM moved
+           WHERE sequence IS NOT NULL"#,
         &ids,
-        &sequences,
+        &sequences as &[Option<i64>],
     )
     .execute(&mut *connection)
     .await?;

@@ -115,6 +115,17 @@ impl Watcher {
                 let resume = resume_from.remove(&environment_id);
                 self.start(environment_id, resume).await?;
             }
+            if self.only.is_none() {
+                // Environments the client knew that are gone: it missed their deletion.
+                for (environment_id, after) in resume_from {
+                    self.send(proto::WatchEvent {
+                        environment_id: environment_id.to_string(),
+                        sequence: after as u64 + 1,
+                        event: Some(Event::EnvironmentDeleted(proto::EnvironmentDeleted {})),
+                    })
+                    .await?;
+                }
+            }
             self.send(proto::WatchEvent {
                 environment_id: String::new(),
                 sequence: 0,

@@ -217,6 +217,34 @@ async fn a_watcher_that_resumes_gets_only_what_it_missed(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn a_watcher_that_resumes_learns_of_environments_deleted_meanwhile(pool: PgPool) {
+    let server = Server::start(pool.clone()).await;
+    server.project("shop").await;
+    let test_id = environment_id(&server, "shop", "test").await;
+    let production_id = environment_id(&server, "shop", "production").await;
+    let (status, body) = server
+        .admin(Method::DELETE, "/projects/shop/environments/test", None)
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+
+    // The client last saw both environments at sequence 3 (their credentials).
+    let mut stream = flag_sync(&server)
+        .await
+        .watch(WatchRequest {
+            environment_id: String::new(),
+            resume_from: [(test_id.clone(), 3), (production_id.clone(), 3)].into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let deleted = next(&mut stream).await;
+    assert_eq!(deleted.environment_id, test_id);
+    assert_eq!(describe(&deleted), "environment deleted seq 4");
+    assert_eq!(describe(&next(&mut stream).await), "synced");
+    server.stop().await;
+}
+
+#[sqlx::test]
 async fn changes_through_one_replica_reach_watchers_on_another(pool: PgPool) {
     let writer = Server::start(pool.clone()).await;
     let reader = Server::start(pool).await;

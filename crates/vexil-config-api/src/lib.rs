@@ -86,6 +86,7 @@ pub async fn serve(
         readiness: readiness.clone(),
         hub: hub.clone(),
         sequencer,
+        metrics: vexil_service::metrics::Metrics::new("config-api"),
     };
     background::start(&state, shutdown.clone());
 

@@ -18,6 +18,7 @@ pub struct AppState {
     pub hub: ChangeHub,
     /// Numbers and chains what writes queued; routes flush it before answering.
     pub sequencer: Sequencer,
+    pub metrics: vexil_service::metrics::Metrics,
 }
 
 impl FromRef<AppState> for PgPool {

@@ -1,13 +1,15 @@
 //! Plumbing every Vexil service shares.
 //!
 //! Owns configuration loading (figment: defaults < TOML file < `VEXIL_` environment
-//! variables), telemetry set-up, the shutdown signal and the `/health/*` routes.
+//! variables), telemetry set-up, the shutdown signal, the `/health/*` routes and
+//! Prometheus metrics (`/metrics`).
 //! Never knows about flags, events or any other Vexil crate.
 //!
 //! Start with `config::load` and `health::router`.
 
 pub mod config;
 pub mod health;
+pub mod metrics;
 pub mod shutdown;
 pub mod telemetry;
 

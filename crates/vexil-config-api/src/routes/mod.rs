@@ -50,9 +50,23 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(state.config.http.body_limit_bytes))
         .with_state(state.clone())
         .merge(vexil_service::health::router(state.readiness.clone()))
+        .merge(vexil_service::metrics::router(state.metrics.clone()))
+        .fallback(no_route)
+        .layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            vexil_service::metrics::track,
+        ))
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+async fn no_route(request: Request) -> crate::error::ApiError {
+    crate::error::ApiError::not_found(format!(
+        "no route for {} {}",
+        request.method(),
+        request.uri().path()
+    ))
 }
 
 /// A write's response waits until its change is numbered for FlagSync and its audit

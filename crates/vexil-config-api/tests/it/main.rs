@@ -7,6 +7,7 @@ mod approvals;
 mod audit_log;
 mod environments;
 mod flags;
+mod metrics;
 mod openapi;
 mod permissions;
 mod scheduled_changes;

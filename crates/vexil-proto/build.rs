@@ -3,7 +3,10 @@
 
 use std::path::PathBuf;
 
-const PROTO_FILES: &[&str] = &["vexil/config/v1/config.proto"];
+const PROTO_FILES: &[&str] = &[
+    "vexil/config/v1/config.proto",
+    "vexil/events/v1/events.proto",
+];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../../proto");

@@ -17,6 +17,7 @@ pub struct Config {
     pub service_token: Option<String>,
     pub redis: RedisConfig,
     pub sse: SseConfig,
+    pub cors: CorsConfig,
     pub telemetry: TelemetryConfig,
 }
 
@@ -24,6 +25,9 @@ pub struct Config {
 #[serde(default, deny_unknown_fields)]
 pub struct HttpConfig {
     pub listen: SocketAddr,
+    /// The largest request body (`REPORT` contexts, OFREP requests), in bytes; larger ones
+    /// get 413.
+    pub body_limit_bytes: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,10 +65,38 @@ pub struct SseConfig {
     pub buffer_events: usize,
 }
 
+/// CORS on the browser endpoints and OFREP (spec 7.6), like LaunchDarkly's Relay Proxy
+/// `allowedOrigin`: which `Origin`s get an `Access-Control-Allow-Origin`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CorsConfig {
+    /// Origins allowed for every environment without an entry of its own; empty = any
+    /// origin (the request's `Origin` is echoed back).
+    pub allowed_origins: Vec<String>,
+    /// Request headers allowed besides the standard LaunchDarkly and OFREP ones.
+    pub allowed_headers: Vec<String>,
+    /// Per-environment lists, replacing `allowed_origins` for that environment.
+    pub environments: Vec<CorsEnvironment>,
+}
+
+/// One environment's allowed origins.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorsEnvironment {
+    /// Project key.
+    pub project: String,
+    /// Environment key.
+    pub environment: String,
+    /// Allowed origins (`https://shop.example.com`); empty = any origin.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+}
+
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
             listen: SocketAddr::from(([0, 0, 0, 0], 8040)),
+            body_limit_bytes: 64 * 1024,
         }
     }
 }
@@ -110,6 +142,17 @@ pub enum ConfigError {
     HeartbeatInterval,
     #[error("sse.buffer_events must be at least 1")]
     BufferEvents,
+    #[error("http.body_limit_bytes must be at least 1024")]
+    BodyLimit,
+    #[error("{key}: `{origin}` is not an origin like `https://example.com` (scheme, host and optional port, no path)")]
+    Origin { key: String, origin: String },
+    #[error("cors.allowed_headers: `{header}` is not a valid header name")]
+    AllowedHeader { header: String },
+    #[error("cors.environments: project `{project}` environment `{environment}` is listed twice")]
+    DuplicateCorsEnvironment {
+        project: String,
+        environment: String,
+    },
 }
 
 impl Config {
@@ -139,8 +182,61 @@ impl Config {
         if self.sse.buffer_events == 0 {
             return Err(ConfigError::BufferEvents);
         }
+        if self.http.body_limit_bytes < 1024 {
+            return Err(ConfigError::BodyLimit);
+        }
+        self.cors.validate()
+    }
+}
+
+impl CorsConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        check_origins("cors.allowed_origins", &self.allowed_origins)?;
+        for header in &self.allowed_headers {
+            if axum::http::HeaderName::from_bytes(header.as_bytes()).is_err() {
+                return Err(ConfigError::AllowedHeader {
+                    header: header.clone(),
+                });
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for entry in &self.environments {
+            if !seen.insert((&entry.project, &entry.environment)) {
+                return Err(ConfigError::DuplicateCorsEnvironment {
+                    project: entry.project.clone(),
+                    environment: entry.environment.clone(),
+                });
+            }
+            let key = format!(
+                "cors.environments ({}/{}).allowed_origins",
+                entry.project, entry.environment
+            );
+            check_origins(&key, &entry.allowed_origins)?;
+        }
         Ok(())
     }
+}
+
+/// An origin is `scheme://host[:port]`, as browsers send it in `Origin`.
+fn check_origins(key: &str, origins: &[String]) -> Result<(), ConfigError> {
+    for origin in origins {
+        let is_valid = origin.split_once("://").is_some_and(|(scheme, rest)| {
+            !scheme.is_empty()
+                && scheme
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || b"+-.".contains(&byte))
+                && !rest.is_empty()
+                && !rest.contains(['/', '?', '#'])
+        }) && axum::http::HeaderValue::from_str(origin).is_ok()
+            && !origin.contains(char::is_whitespace);
+        if !is_valid {
+            return Err(ConfigError::Origin {
+                key: key.to_owned(),
+                origin: origin.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Durations are milliseconds in configuration files (`init_timeout = 5000`), as in
@@ -188,5 +284,37 @@ mod tests {
             .unwrap_err()
             .to_string()
             .starts_with("sse.heartbeat_interval"));
+        let mut config = Config::default();
+        config.cors.environments.push(CorsEnvironment {
+            project: "shop".into(),
+            environment: "production".into(),
+            allowed_origins: vec!["https://shop.example.com/".into()],
+        });
+        assert_eq!(
+            config.validate().unwrap_err().to_string(),
+            "cors.environments (shop/production).allowed_origins: `https://shop.example.com/` \
+             is not an origin like `https://example.com` (scheme, host and optional port, no path)"
+        );
+    }
+
+    #[test]
+    fn cors_environments_read_from_toml() {
+        use figment::providers::Format as _;
+        let config: Config = figment::Figment::new()
+            .merge(figment::providers::Toml::string(
+                r#"
+                [cors]
+                allowed_origins = ["https://app.example.com"]
+                [[cors.environments]]
+                project = "shop"
+                environment = "production"
+                allowed_origins = ["https://shop.example.com", "http://localhost:3000"]
+                "#,
+            ))
+            .extract()
+            .unwrap();
+        config.validate().unwrap();
+        assert_eq!(config.cors.allowed_origins, ["https://app.example.com"]);
+        assert_eq!(config.cors.environments[0].allowed_origins.len(), 2);
     }
 }

@@ -1,6 +1,8 @@
 //! How requests fail: one small `ErrorCode` per failure, mapped once to an HTTP status.
 //! SDKs act on the status alone (spec 5.6): 401 stops them, 503 makes them retry.
 
+use std::borrow::Cow;
+
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -11,19 +13,31 @@ use crate::store::AuthError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
+    /// The request is malformed (bad base64, bad context JSON, ...); the message says why.
+    InvalidArgument,
     NotFound,
     /// Missing, unknown, revoked or expired SDK key.
     Unauthenticated,
     /// Data is not loaded yet; retrying helps.
     Unavailable,
+    /// The body is larger than `http.body_limit_bytes`.
+    PayloadTooLarge,
+    /// The body is not JSON by its `Content-Type`.
+    UnsupportedMediaType,
+    /// The route exists, the method does not.
+    MethodNotAllowed,
 }
 
 impl ErrorCode {
     pub fn http_status(self) -> StatusCode {
         match self {
+            ErrorCode::InvalidArgument => StatusCode::BAD_REQUEST,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         }
     }
 }
@@ -32,29 +46,37 @@ impl ErrorCode {
 #[derive(Debug, Serialize)]
 pub struct ApiError {
     pub code: ErrorCode,
-    pub message: &'static str,
+    pub message: Cow<'static, str>,
 }
 
 impl ApiError {
-    pub fn not_found(message: &'static str) -> ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> ApiError {
         ApiError {
-            code: ErrorCode::NotFound,
-            message,
+            code,
+            message: message.into(),
         }
+    }
+
+    pub fn invalid_argument(message: impl Into<Cow<'static, str>>) -> ApiError {
+        ApiError::new(ErrorCode::InvalidArgument, message)
+    }
+
+    pub fn not_found(message: &'static str) -> ApiError {
+        ApiError::new(ErrorCode::NotFound, message)
     }
 
     pub fn unauthenticated() -> ApiError {
-        ApiError {
-            code: ErrorCode::Unauthenticated,
-            message: "missing, unknown, revoked or expired SDK key",
-        }
+        ApiError::new(
+            ErrorCode::Unauthenticated,
+            "missing, unknown, revoked or expired SDK key",
+        )
     }
 
     pub fn not_loaded() -> ApiError {
-        ApiError {
-            code: ErrorCode::Unavailable,
-            message: "flag data is not loaded yet, retry later",
-        }
+        ApiError::new(
+            ErrorCode::Unavailable,
+            "flag data is not loaded yet, retry later",
+        )
     }
 }
 

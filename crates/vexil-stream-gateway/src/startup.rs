@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::error::error_chain;
 use crate::feed::Feed;
 use crate::persistence::{load_all, Persister, RedisStore};
+use crate::routes::CorsPolicy;
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -58,6 +59,8 @@ impl Gateway {
             readiness,
             heartbeat_interval: config.sse.heartbeat_interval,
             shutdown,
+            cors: std::sync::Arc::new(CorsPolicy::new(&config.cors)),
+            body_limit_bytes: config.http.body_limit_bytes,
         };
         Ok(Gateway {
             state,

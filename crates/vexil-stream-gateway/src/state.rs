@@ -1,10 +1,12 @@
 //! `AppState`: cheap-to-clone handles every request uses.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use vexil_service::health::Readiness;
 
+use crate::routes::CorsPolicy;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -15,4 +17,8 @@ pub struct AppState {
     pub heartbeat_interval: Duration,
     /// Fires at shutdown; open streams end when it does.
     pub shutdown: CancellationToken,
+    /// Which origins the browser endpoints and OFREP allow (spec 7.6).
+    pub cors: Arc<CorsPolicy>,
+    /// The largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
 }

@@ -54,6 +54,30 @@ pub enum Change {
     },
 }
 
+/// The one flag or segment a change is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedItem {
+    pub kind: ItemKind,
+    pub key: Arc<str>,
+}
+
+impl Change {
+    /// The item an `Upsert` or `Delete` is about; `None` for other changes.
+    pub fn changed_item(&self) -> Option<ChangedItem> {
+        match self {
+            Change::Upsert { kind, item } => Some(ChangedItem {
+                kind: *kind,
+                key: Arc::from(item.key.as_str()),
+            }),
+            Change::Delete { kind, key, .. } => Some(ChangedItem {
+                kind: *kind,
+                key: Arc::from(key.as_str()),
+            }),
+            Change::Replace(_) | Change::Credential { .. } => None,
+        }
+    }
+}
+
 /// What connected streams must do after a change.
 #[derive(Debug, Clone)]
 pub enum Notice {

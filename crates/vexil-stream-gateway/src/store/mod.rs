@@ -22,7 +22,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rustc_hash::FxHashMap;
 use tokio::sync::broadcast;
 
-pub use change::{Change, EnvironmentContents, Notice, RawItem};
+pub use change::{Change, ChangedItem, EnvironmentContents, Notice, RawItem};
 pub use credentials::{hash_credential, unix_millis, Credential, CredentialHash, CredentialKind};
 pub use environment::{tombstone_json, EnvironmentData};
 pub use frames::HEARTBEAT;
@@ -36,12 +36,17 @@ pub use payload::{json_map, Payload};
 pub struct StreamEvent {
     pub sequence: u64,
     pub notice: Notice,
+    /// The flag or segment the change was about, for a single-item change (streams that
+    /// evaluate, such as the client-side ones, send a per-flag update when they can).
+    pub changed: Option<ChangedItem>,
 }
 
 /// A credential that matched, at the time it was checked.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub environment_id: EnvironmentId,
+    /// What the credential authorises.
+    pub kind: CredentialKind,
     pub credential: CredentialHash,
     /// When it stops working; `None` = never (unless revoked).
     pub expires_at: Option<SystemTime>,
@@ -152,6 +157,25 @@ impl Store {
         kind: CredentialKind,
         now: SystemTime,
     ) -> Result<Authenticated, AuthError> {
+        self.authenticate_matching(presented, now, |found| found == kind)
+    }
+
+    /// Like [`Store::authenticate`], for endpoints that accept a credential of any kind
+    /// (OFREP); the kind found is in [`Authenticated::kind`].
+    pub fn authenticate_any_kind(
+        &self,
+        presented: &str,
+        now: SystemTime,
+    ) -> Result<Authenticated, AuthError> {
+        self.authenticate_matching(presented, now, |_| true)
+    }
+
+    fn authenticate_matching(
+        &self,
+        presented: &str,
+        now: SystemTime,
+        is_accepted: impl Fn(CredentialKind) -> bool,
+    ) -> Result<Authenticated, AuthError> {
         if !self.is_loaded() {
             return Err(AuthError::NotLoaded);
         }
@@ -167,10 +191,11 @@ impl Store {
         };
         let credential = data
             .active_credential(&hash, now)
-            .filter(|credential| credential.kind == kind)
+            .filter(|credential| is_accepted(credential.kind))
             .ok_or(AuthError::Unknown)?;
         Ok(Authenticated {
             environment_id: data.environment_id().clone(),
+            kind: credential.kind,
             credential: hash,
             expires_at: expiry(credential),
         })
@@ -198,6 +223,7 @@ impl Store {
     ) -> Result<(), UnknownEnvironment> {
         let _writer = self.lock_writer();
         let current = self.environment(environment_id);
+        let changed = change.changed_item();
         let (next, notice) = match (current, change) {
             (current, Change::Replace(contents)) => {
                 let data = EnvironmentData::replaced(
@@ -211,7 +237,7 @@ impl Store {
             (Some(current), change) => current.apply(sequence, change),
             (None, _) => return Err(UnknownEnvironment(environment_id.clone())),
         };
-        self.publish(Arc::new(next), notice);
+        self.publish(Arc::new(next), notice, changed);
         Ok(())
     }
 
@@ -237,7 +263,7 @@ impl Store {
             contents,
             current.as_deref(),
         );
-        self.publish(Arc::new(data), Notice::Replaced);
+        self.publish(Arc::new(data), Notice::Replaced, None);
         true
     }
 
@@ -256,7 +282,7 @@ impl Store {
     }
 
     /// Swaps in `next`, re-indexes credentials, then notifies (outside the lock).
-    fn publish(&self, next: Arc<EnvironmentData>, notice: Notice) {
+    fn publish(&self, next: Arc<EnvironmentData>, notice: Notice, changed: Option<ChangedItem>) {
         let sequence = next.sequence();
         let events = {
             let mut state = self.write();
@@ -291,7 +317,11 @@ impl Store {
         };
         if !matches!(notice, Notice::None) {
             // No receivers is fine: nobody is streaming this environment.
-            let _ = events.send(StreamEvent { sequence, notice });
+            let _ = events.send(StreamEvent {
+                sequence,
+                notice,
+                changed,
+            });
         }
     }
 

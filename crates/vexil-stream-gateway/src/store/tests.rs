@@ -135,6 +135,13 @@ fn changes_update_payload_and_notify_streams() {
         .unwrap();
     let event = events.try_recv().unwrap();
     assert_eq!(event.sequence, 6);
+    assert_eq!(
+        event.changed,
+        Some(ChangedItem {
+            kind: ItemKind::Flag,
+            key: "b".into()
+        })
+    );
     let Notice::Frame(frame) = event.notice else {
         panic!("expected a frame, got {:?}", event.notice)
     };

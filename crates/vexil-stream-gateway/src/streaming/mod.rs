@@ -1,15 +1,22 @@
-//! One SSE connection's lifecycle, independent of HTTP: the first `put`, then the
-//! environment's notices as frames, heartbeats when idle, and the end of the stream at
-//! shutdown, when the environment is deleted, or when the key stops working.
+//! One SSE connection's lifecycle, independent of HTTP: the first frame, then a frame per
+//! environment change, heartbeats when idle, and the end of the stream at shutdown, when
+//! the environment is deleted, or when the credential stops working.
+//!
+//! What the frames say is a [`Renderer`]'s business: [`ServerFrames`] forwards the
+//! server-side `/all` frames the store serialised once for everyone; `client.rs` evaluates
+//! every flag for one context (`/eval`, `/meval`) or just says `ping`.
 //!
 //! Memory stays bounded however slow the client: notices come from the environment's
 //! broadcast channel (fixed capacity, shared by all its streams), and hyper only asks for
 //! the next frame once the previous one is written. A stream that falls more than the
-//! channel's capacity behind gets a fresh `put` of the current data instead of the
+//! channel's capacity behind gets a fresh full frame of the current data instead of the
 //! notices it missed.
+
+mod client;
 
 use std::convert::Infallible;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -18,17 +25,64 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::time::{Instant, Interval, MissedTickBehavior, Sleep};
 use tokio_util::sync::CancellationToken;
 
-use crate::store::{Authenticated, EnvironmentData, Notice, Store, StreamEvent, HEARTBEAT};
+pub use client::{ClientFrames, PingFrames};
+
+use crate::store::{
+    Authenticated, ChangedItem, EnvironmentData, Notice, Store, StreamEvent, HEARTBEAT,
+};
 
 /// Expiry timers further out than this are re-armed when they fire instead.
 const LONGEST_TIMER: Duration = Duration::from_secs(24 * 3600);
 
-/// An open `/all` stream.
-pub struct Connection {
+/// What one kind of stream sends.
+pub trait Renderer: Send + 'static {
+    /// Everything the client needs, as of `data`: the first frame, and the frame after a
+    /// snapshot or after the stream fell behind.
+    fn full(&mut self, data: &Arc<EnvironmentData>) -> Bytes;
+
+    /// What to send after one flag or segment changed, taking the environment to
+    /// `sequence`; `frame` is the server-side `patch`/`delete` of the change.
+    fn item_changed(
+        &mut self,
+        store: &Store,
+        sequence: u64,
+        changed: Option<&ChangedItem>,
+        frame: &Bytes,
+    ) -> Step;
+}
+
+/// A renderer's answer to a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Send this frame.
+    Send(Bytes),
+    /// Nothing this client can see changed.
+    Skip,
+    /// Send a fresh [`Renderer::full`] of the current data.
+    Resync,
+}
+
+/// The server-side `/all` stream: the store's pre-serialised `put`, `patch` and `delete`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ServerFrames;
+
+impl Renderer for ServerFrames {
+    fn full(&mut self, data: &Arc<EnvironmentData>) -> Bytes {
+        data.payload().put_frame().clone()
+    }
+
+    fn item_changed(&mut self, _: &Store, _: u64, _: Option<&ChangedItem>, frame: &Bytes) -> Step {
+        Step::Send(frame.clone())
+    }
+}
+
+/// An open stream.
+pub struct Connection<R = ServerFrames> {
     store: Store,
     authenticated: Authenticated,
     events: broadcast::Receiver<StreamEvent>,
-    /// The initial `put`, until it is sent.
+    renderer: R,
+    /// The initial frame, until it is sent.
     first: Option<Bytes>,
     /// The sequence number of the state the client has been sent.
     sent_sequence: u64,
@@ -37,8 +91,8 @@ pub struct Connection {
     shutdown: CancellationToken,
 }
 
-impl Connection {
-    /// A stream starting with a `put` of `data`; `events` must come from the same
+impl Connection<ServerFrames> {
+    /// An `/all` stream starting with a `put` of `data`; `events` must come from the same
     /// [`Store::subscribe`] call. `expires_at` is when the key stops working.
     pub fn new(
         store: Store,
@@ -48,19 +102,58 @@ impl Connection {
         expires_at: Option<SystemTime>,
         heartbeat_interval: Duration,
         shutdown: CancellationToken,
-    ) -> Connection {
-        let mut heartbeat =
-            tokio::time::interval_at(Instant::now() + heartbeat_interval, heartbeat_interval);
-        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        Connection {
+    ) -> Connection<ServerFrames> {
+        let opening = Opening {
             store,
             authenticated,
             events,
-            first: Some(data.payload().put_frame().clone()),
-            sent_sequence: data.sequence(),
-            heartbeat,
-            expiry: expires_at.map(timer),
+            expires_at,
+            heartbeat_interval,
             shutdown,
+        };
+        let first = data.payload().put_frame().clone();
+        Connection::start(ServerFrames, opening, first, data.sequence())
+    }
+}
+
+/// What every stream starts from.
+pub struct Opening {
+    pub store: Store,
+    pub authenticated: Authenticated,
+    /// From the [`Store::subscribe`] call that returned the data of the first frame.
+    pub events: broadcast::Receiver<StreamEvent>,
+    /// When the credential stops working.
+    pub expires_at: Option<SystemTime>,
+    pub heartbeat_interval: Duration,
+    pub shutdown: CancellationToken,
+}
+
+impl<R: Renderer> Connection<R> {
+    /// A stream whose frames `renderer` writes, starting with its full frame of `data`
+    /// (returned by the same [`Store::subscribe`] call as `opening.events`).
+    pub fn with_renderer(
+        mut renderer: R,
+        opening: Opening,
+        data: &Arc<EnvironmentData>,
+    ) -> Connection<R> {
+        let first = renderer.full(data);
+        Connection::start(renderer, opening, first, data.sequence())
+    }
+
+    fn start(renderer: R, opening: Opening, first: Bytes, sequence: u64) -> Connection<R> {
+        let interval = opening.heartbeat_interval;
+        let mut heartbeat = tokio::time::interval_at(Instant::now() + interval, interval);
+        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        Connection {
+            store: opening.store,
+            authenticated: opening.authenticated,
+            events: opening.events,
+            renderer,
+            first: Some(first),
+            sent_sequence: sequence,
+            heartbeat,
+            expiry: opening.expires_at.map(timer),
+            shutdown: opening.shutdown,
         }
     }
 
@@ -83,30 +176,36 @@ impl Connection {
                 _ = self.shutdown.cancelled() => return None,
                 _ = wait(&mut self.expiry) => {
                     if !self.recheck() {
-                        tracing::debug!(environment_id = %self.authenticated.environment_id, "SDK key expired, closing stream");
+                        tracing::debug!(environment_id = %self.authenticated.environment_id, "credential expired, closing stream");
                         return None;
                     }
                 }
                 received = self.events.recv() => match received {
                     Ok(StreamEvent { notice: Notice::CredentialsChanged, .. }) => {
                         if !self.recheck() {
-                            tracing::debug!(environment_id = %self.authenticated.environment_id, "SDK key revoked, closing stream");
+                            tracing::debug!(environment_id = %self.authenticated.environment_id, "credential revoked, closing stream");
                             return None;
                         }
                     }
                     Ok(StreamEvent { sequence, .. }) if sequence <= self.sent_sequence => {}
-                    Ok(StreamEvent { sequence, notice: Notice::Frame(frame) }) => {
-                        self.sent_sequence = sequence;
-                        self.heartbeat.reset();
-                        return Some(frame);
+                    Ok(StreamEvent { sequence, notice: Notice::Frame(frame), changed }) => {
+                        match self.renderer.item_changed(&self.store, sequence, changed.as_ref(), &frame) {
+                            Step::Send(frame) => {
+                                self.sent_sequence = sequence;
+                                self.heartbeat.reset();
+                                return Some(frame);
+                            }
+                            Step::Skip => self.sent_sequence = sequence,
+                            Step::Resync => return self.fresh_full(),
+                        }
                     }
                     Ok(StreamEvent { notice: Notice::Replaced | Notice::None, .. }) => {
-                        return self.fresh_put();
+                        return self.fresh_full();
                     }
                     Err(RecvError::Lagged(skipped)) => {
                         tracing::debug!(environment_id = %self.authenticated.environment_id, skipped,
-                            "stream fell behind, sending a fresh put");
-                        return self.fresh_put();
+                            "stream fell behind, sending everything afresh");
+                        return self.fresh_full();
                     }
                     Err(RecvError::Closed) => return None,
                 },
@@ -115,18 +214,18 @@ impl Connection {
         }
     }
 
-    /// A `put` of the environment's current data; `None` when it is gone.
-    fn fresh_put(&mut self) -> Option<Bytes> {
-        // Notices queued so far are all covered by the put: drop them by moving to the
-        // channel's tail *before* reading the data, so none sent after is missed.
+    /// A full frame of the environment's current data; `None` when it is gone.
+    fn fresh_full(&mut self) -> Option<Bytes> {
+        // Notices queued so far are all covered by the new frame: drop them by moving to
+        // the channel's tail *before* reading the data, so none sent after is missed.
         self.events = self.events.resubscribe();
         let data = self.store.environment(&self.authenticated.environment_id)?;
         self.sent_sequence = data.sequence();
         self.heartbeat.reset();
-        Some(data.payload().put_frame().clone())
+        Some(self.renderer.full(&data))
     }
 
-    /// Whether the key still works; re-arms the expiry timer when it does.
+    /// Whether the credential still works; re-arms the expiry timer when it does.
     fn recheck(&mut self) -> bool {
         match self.store.recheck(&self.authenticated, SystemTime::now()) {
             Some(expires_at) => {

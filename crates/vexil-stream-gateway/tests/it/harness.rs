@@ -394,6 +394,14 @@ pub struct SseClient {
 }
 
 impl SseClient {
+    /// Reads `response`, an SSE stream.
+    pub fn new(response: reqwest::Response) -> SseClient {
+        SseClient {
+            response,
+            buffer: Vec::new(),
+        }
+    }
+
     /// The next message; `None` when the server ended the stream.
     pub async fn next_message(&mut self) -> Option<Message> {
         loop {

@@ -2,9 +2,14 @@
 //! per test (`#[sqlx::test]`, server from `DATABASE_URL`), the real Redis at
 //! `VEXIL_TEST_REDIS_URL` under a unique key prefix, and the gateway on `127.0.0.1:0`.
 
+mod client_env;
 mod harness;
 
 mod auth;
+mod client_side;
+mod client_stream;
+mod cors;
+mod ofrep;
 mod polling;
 mod redis_store;
 mod resilience;

@@ -1,0 +1,64 @@
+//! Opening an SSE response for any stream (`/all`, `/eval`, `/meval`, `/ping`): subscribe,
+//! re-check the credential, and wrap the [`Connection`] in a response with the headers
+//! every SDK expects (spec 5.3).
+
+use std::time::SystemTime;
+
+use axum::body::Body;
+use axum::http::{header, HeaderValue};
+use axum::response::Response;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::Authenticated;
+use crate::streaming::{Connection, Opening, Renderer};
+
+/// Response header names the stream sets besides the standard ones.
+pub const X_ACCEL_BUFFERING: &str = "x-accel-buffering";
+
+/// A stream for `authenticated`'s environment whose frames `renderer` writes; `503` when
+/// the environment is not loaded, `unauthenticated` when the credential stopped working
+/// meanwhile.
+pub fn open_stream<R: Renderer>(
+    state: &AppState,
+    authenticated: Authenticated,
+    renderer: R,
+    unauthenticated: fn() -> ApiError,
+) -> Result<Response, ApiError> {
+    let (data, events) = state
+        .store
+        .subscribe(&authenticated.environment_id)
+        .ok_or_else(ApiError::not_loaded)?;
+    // Checked again after subscribing, so a revocation in between is not missed.
+    let expires_at = state
+        .store
+        .recheck(&authenticated, SystemTime::now())
+        .ok_or_else(unauthenticated)?;
+    tracing::debug!(environment_id = %authenticated.environment_id, sequence = data.sequence(), "stream opened");
+    let opening = Opening {
+        store: state.store.clone(),
+        authenticated,
+        events,
+        expires_at,
+        heartbeat_interval: state.heartbeat_interval,
+        shutdown: state.shutdown.clone(),
+    };
+    let connection = Connection::with_renderer(renderer, opening, &data);
+    Ok(event_stream_response(Body::from_stream(
+        connection.into_stream(),
+    )))
+}
+
+/// `200` with `body` and the SSE headers: `text/event-stream`, no caching, no proxy
+/// buffering.
+pub fn event_stream_response(body: Body) -> Response {
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(X_ACCEL_BUFFERING, HeaderValue::from_static("no"));
+    response
+}

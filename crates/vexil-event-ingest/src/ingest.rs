@@ -1,0 +1,176 @@
+//! One request, from credential and body to 202: authenticate, read (and gunzip) the
+//! body, split it into events, validate each (dropping and counting malformed ones),
+//! produce the rest, and answer only once Kafka has acknowledged all of them.
+
+use std::collections::HashMap;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::auth::{authenticate, Presented};
+use crate::body;
+use crate::envelope::Batch;
+use crate::error::{error_chain, ApiError};
+use crate::events::{
+    parse_analytics, parse_diagnostic, validate_diagnostic, validate_event, DropReason, EventKind,
+    PayloadError,
+};
+use crate::kafka::Record;
+use crate::sdk_request::{SdkRequest, Source};
+use crate::state::AppState;
+
+/// Analytics (a JSON array of events) or diagnostics (one JSON object).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadKind {
+    Analytics,
+    Diagnostic,
+}
+
+/// Handles one event post; the response is 202 with an empty body, or the error.
+pub async fn ingest(
+    state: &AppState,
+    source: Source,
+    payload_kind: PayloadKind,
+    presented: Presented<'_>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
+    match accept(state, source, payload_kind, presented, headers, body).await {
+        Ok(()) => StatusCode::ACCEPTED.into_response(),
+        Err(error) => {
+            state.metrics.payload_rejected(source, error.reason);
+            tracing::debug!(
+                source = source.as_str(),
+                reason = error.reason,
+                message = %error.message,
+                "event payload refused"
+            );
+            error.into_response()
+        }
+    }
+}
+
+async fn accept(
+    state: &AppState,
+    source: Source,
+    payload_kind: PayloadKind,
+    presented: Presented<'_>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(), ApiError> {
+    let credential = authenticate(&state.resolver, source, presented).await?;
+    let body = body::read(headers, body, state.body_limit_bytes).await?;
+    let request = SdkRequest::from_headers(headers);
+    let batch = Batch {
+        credential: &credential,
+        request: &request,
+        source,
+        received_at_unix_ms: now_unix_ms(),
+    };
+    let sorted = match payload_kind {
+        PayloadKind::Analytics => sort_analytics(&batch, &body)?,
+        PayloadKind::Diagnostic => sort_diagnostic(&batch, &body)?,
+    };
+    for (reason, count) in &sorted.dropped {
+        state.metrics.rejected(source, *reason, *count);
+    }
+    if sorted.records.is_empty() {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let produced = state
+        .producer
+        .produce_all(&sorted.records, &batch.headers(), batch.received_at_unix_ms)
+        .await;
+    let outcome = if produced.is_ok() {
+        "acknowledged"
+    } else {
+        "failed"
+    };
+    state
+        .metrics
+        .produce_duration(outcome, started.elapsed().as_secs_f64());
+    if let Err(error) = produced {
+        tracing::warn!(
+            error = %error_chain(&error),
+            environment_id = %credential.environment_id,
+            records = sorted.records.len(),
+            "events not acknowledged by Kafka"
+        );
+        return Err(ApiError::unavailable(
+            "kafka_unavailable",
+            "events could not be queued, retry later",
+        ));
+    }
+    for (kind, count) in &sorted.accepted {
+        state.metrics.accepted(source, *kind, *count);
+    }
+    Ok(())
+}
+
+/// A payload's events split into records to produce and counts of what was dropped.
+#[derive(Default)]
+struct Sorted {
+    records: Vec<Record>,
+    accepted: HashMap<EventKind, u64>,
+    dropped: HashMap<DropReason, u64>,
+}
+
+fn sort_analytics(batch: &Batch<'_>, body: &[u8]) -> Result<Sorted, ApiError> {
+    let events = parse_analytics(body).map_err(payload_error)?;
+    let mut sorted = Sorted {
+        records: Vec::with_capacity(events.len()),
+        ..Sorted::default()
+    };
+    for (index, event) in events.iter().enumerate() {
+        sorted.add(batch, index, event.get(), validate_event(event.get()));
+    }
+    Ok(sorted)
+}
+
+fn sort_diagnostic(batch: &Batch<'_>, body: &[u8]) -> Result<Sorted, ApiError> {
+    let event = parse_diagnostic(body).map_err(payload_error)?;
+    let mut sorted = Sorted::default();
+    sorted.add(batch, 0, event.get(), validate_diagnostic(event.get()));
+    Ok(sorted)
+}
+
+impl Sorted {
+    fn add(
+        &mut self,
+        batch: &Batch<'_>,
+        index: usize,
+        json: &str,
+        validated: Result<crate::events::Valid, crate::events::Invalid>,
+    ) {
+        match validated {
+            Ok(valid) => {
+                self.records.push(batch.record(index, json, &valid));
+                *self.accepted.entry(valid.kind).or_default() += 1;
+            }
+            Err(invalid) => {
+                tracing::debug!(
+                    index,
+                    reason = invalid.reason.as_str(),
+                    detail = %invalid.detail,
+                    "event dropped"
+                );
+                *self.dropped.entry(invalid.reason).or_default() += 1;
+            }
+        }
+    }
+}
+
+fn payload_error(error: PayloadError) -> ApiError {
+    ApiError::bad_request(error.reason(), error.to_string())
+}
+
+fn now_unix_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
+}

@@ -1,0 +1,56 @@
+//! Vexil's event ingest: the endpoint LaunchDarkly SDKs post analytics and diagnostic
+//! events to. It authenticates the SDK's credential through config-api's
+//! `Credentials.Resolve` (cached briefly), validates each event by kind, wraps it in a
+//! `vexil.events.v1.EventEnvelope` and produces it to Kafka, answering 202 only once
+//! Kafka has acknowledged every record of the request.
+//!
+//! Never waits on PostgreSQL, never aggregates or stores events itself (that is
+//! analytics-worker's job), never logs SDK keys or event contents.
+//!
+//! Start with `run` below, then `ingest.rs` (one request, from body to 202), `events/`
+//! (what a valid event is) and `kafka/` (the producer).
+
+pub mod auth;
+pub mod body;
+pub mod config;
+pub mod credentials;
+pub mod envelope;
+pub mod error;
+pub mod events;
+pub mod ingest;
+pub mod kafka;
+pub mod metrics;
+pub mod routes;
+pub mod sdk_request;
+pub mod state;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::state::AppState;
+
+/// Runs event ingest on `listener` until `shutdown` fires: readiness turns off, in-flight
+/// requests finish, the producer flushes what it still holds.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let state = AppState::connect(&config).await?;
+    let app = routes::router(state.clone());
+    let address = listener.local_addr()?;
+    state.readiness.set_ready();
+    tracing::info!(%address, topic = %config.kafka.topic, "event ingest listening");
+    let readiness = state.readiness.clone();
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.cancelled().await;
+            readiness.set_not_ready();
+        })
+        .await
+        .context("serving HTTP");
+    state.close(config.http.shutdown_grace).await;
+    served
+}

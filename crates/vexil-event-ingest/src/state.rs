@@ -1,0 +1,73 @@
+//! `AppState`: cheap-to-clone handles every request uses, and their start and close.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use vexil_service::health::Readiness;
+
+use crate::config::Config;
+use crate::credentials::CredentialResolver;
+use crate::kafka::{ensure_topic, EventProducer};
+use crate::metrics::IngestMetrics;
+use crate::routes::cors::Cors;
+
+/// The longest startup waits for the brokers to create the topic.
+const TOPIC_CREATION_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+pub struct AppState {
+    pub resolver: CredentialResolver,
+    pub producer: EventProducer,
+    pub metrics: IngestMetrics,
+    pub readiness: Readiness,
+    /// `http.body_limit_bytes`: before and after decompression.
+    pub body_limit_bytes: usize,
+    pub cors: Arc<Cors>,
+}
+
+impl AppState {
+    /// Creates the producer and the credential resolver, and the topic when configured.
+    /// config-api need not be reachable yet; the brokers must be when the topic is created.
+    pub async fn connect(config: &Config) -> anyhow::Result<AppState> {
+        let resolver = CredentialResolver::new(
+            &config.config_api,
+            &config.credentials,
+            config.service_token.as_deref(),
+        )
+        .context("preparing the config-api client")?;
+        if config.kafka.create_topic {
+            ensure_topic(&config.kafka, TOPIC_CREATION_TIMEOUT)
+                .await
+                .with_context(|| {
+                    format!(
+                        "making sure topic {} exists (kafka.create_topic)",
+                        config.kafka.topic
+                    )
+                })?;
+        }
+        let producer =
+            EventProducer::new(&config.kafka).context("creating the Kafka producer (kafka.*)")?;
+        Ok(AppState {
+            resolver,
+            producer,
+            metrics: IngestMetrics::new(),
+            readiness: Readiness::default(),
+            body_limit_bytes: config.http.body_limit_bytes,
+            cors: Arc::new(Cors::new(&config.cors)),
+        })
+    }
+
+    /// Gives records still queued in the producer up to `grace` to be acknowledged.
+    pub async fn close(self, grace: Duration) {
+        self.readiness.set_not_ready();
+        let producer = self.producer.clone();
+        match tokio::task::spawn_blocking(move || producer.flush(grace)).await {
+            Ok(Ok(())) => tracing::info!("producer flushed"),
+            Ok(Err(error)) => {
+                tracing::warn!(error = %error, "producer did not flush before shutdown")
+            }
+            Err(error) => tracing::error!(error = %error, "producer flush task failed"),
+        }
+    }
+}

@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod evaluation;
 pub mod feed;
+pub mod metrics;
 pub mod persistence;
 pub mod routes;
 pub mod startup;

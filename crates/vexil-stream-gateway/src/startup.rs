@@ -61,6 +61,7 @@ impl Gateway {
             shutdown,
             cors: std::sync::Arc::new(CorsPolicy::new(&config.cors)),
             body_limit_bytes: config.http.body_limit_bytes,
+            metrics: crate::metrics::GatewayMetrics::new(),
         };
         Ok(Gateway {
             state,

@@ -21,4 +21,5 @@ pub struct AppState {
     pub cors: Arc<CorsPolicy>,
     /// The largest request body accepted, in bytes.
     pub body_limit_bytes: usize,
+    pub metrics: crate::metrics::GatewayMetrics,
 }

@@ -1,5 +1,5 @@
 //! The HTTP routes: LaunchDarkly server-side, client-side and mobile SDK endpoints, OFREP,
-//! and health.
+//! health and metrics.
 
 mod body;
 mod client_auth;
@@ -43,6 +43,13 @@ pub fn router(state: AppState) -> Router {
         .merge(ofrep(state.clone()))
         .with_state(state.clone())
         .merge(vexil_service::health::router(state.readiness))
+        .merge(vexil_service::metrics::router(
+            state.metrics.registry.clone(),
+        ))
+        .layer(from_fn_with_state(
+            state.metrics.registry.clone(),
+            vexil_service::metrics::track,
+        ))
         .layer(TraceLayer::new_for_http())
 }
 

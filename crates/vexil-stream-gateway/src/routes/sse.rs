@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use axum::body::Body;
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
+use futures_util::StreamExt;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -43,10 +44,13 @@ pub fn open_stream<R: Renderer>(
         heartbeat_interval: state.heartbeat_interval,
         shutdown: state.shutdown.clone(),
     };
+    let open = state.metrics.stream_opened(opening.authenticated.kind);
     let connection = Connection::with_renderer(renderer, opening, &data);
-    Ok(event_stream_response(Body::from_stream(
-        connection.into_stream(),
-    )))
+    let frames = connection.into_stream().map(move |frame| {
+        let _counted_until_dropped = &open;
+        frame
+    });
+    Ok(event_stream_response(Body::from_stream(frames)))
 }
 
 /// `200` with `body` and the SSE headers: `text/event-stream`, no caching, no proxy

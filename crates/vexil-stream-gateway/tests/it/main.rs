@@ -9,6 +9,7 @@ mod auth;
 mod client_side;
 mod client_stream;
 mod cors;
+mod metrics;
 mod ofrep;
 mod polling;
 mod redis_store;

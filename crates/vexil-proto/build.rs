@@ -6,6 +6,7 @@ use std::path::PathBuf;
 const PROTO_FILES: &[&str] = &[
     "vexil/config/v1/config.proto",
     "vexil/events/v1/events.proto",
+    "vexil/analytics/v1/analytics.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -4,7 +4,7 @@
 //! written once. Never does I/O beyond what tonic's generated clients and servers do.
 //!
 //! Start with `config::v1` (FlagSync and Credentials), `events::v1` (the Kafka envelope of
-//! SDK events) and `convert.rs`.
+//! SDK events), `analytics::v1` (queries on the event aggregates) and `convert.rs`.
 
 pub mod convert;
 
@@ -34,5 +34,14 @@ pub mod events {
         pub const TRACEPARENT_HEADER: &str = "traceparent";
         /// Record header carrying the W3C `tracestate`, when the request had one.
         pub const TRACESTATE_HEADER: &str = "tracestate";
+    }
+}
+
+/// `vexil.analytics.v1`: queries on the aggregates analytics-worker builds from SDK events.
+pub mod analytics {
+    /// Version 1 of the analytics queries.
+    pub mod v1 {
+        #![allow(missing_docs, clippy::all, clippy::pedantic)]
+        include!(concat!(env!("OUT_DIR"), "/vexil.analytics.v1.rs"));
     }
 }

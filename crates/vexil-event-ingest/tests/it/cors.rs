@@ -1,18 +1,26 @@
-//! CORS on the browser routes (spec 7.6): preflight answered without credentials, and
-//! every response, errors included, readable by the requesting page.
+//! CORS on the browser routes (spec 7.6): preflight answered without credentials, every
+//! response, errors included, readable by an allowed page, and per-environment origin
+//! lists.
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sqlx::PgPool;
 
-use crate::harness::{events, ingest_config, unique_topic, ConfigApi, Ingest};
+use vexil_event_ingest::config::CorsEnvironment;
+
+use crate::harness::{events, ingest_config, unique_topic, ConfigApi, Ingest, PROJECT};
 
 #[sqlx::test(migrations = false)]
 async fn browser_routes_answer_preflight_and_allow_the_origin(pool: PgPool) {
     let config_api = ConfigApi::start(pool).await;
     let environment = config_api.project().await;
     let mut config = ingest_config(config_api.grpc, &unique_topic("cors"));
-    config.cors.extra_allowed_headers = vec!["X-Custom".into()];
+    config.cors.allowed_headers = vec!["X-Custom".into()];
+    config.cors.environments = vec![CorsEnvironment {
+        project: PROJECT.into(),
+        environment: "test".into(),
+        allowed_origins: vec!["https://shop.example".into()],
+    }];
     let ingest = Ingest::start(config).await;
     let path = format!("/events/bulk/{}", environment.client_side_id);
 
@@ -37,7 +45,6 @@ async fn browser_routes_answer_preflight_and_allow_the_origin(pool: PgPool) {
     assert_eq!(headers["access-control-allow-methods"], "POST, OPTIONS");
     assert_eq!(headers["access-control-allow-credentials"], "false");
     assert_eq!(headers["access-control-max-age"], "300");
-    assert_eq!(headers["access-control-expose-headers"], "Date");
     let allowed = headers["access-control-allow-headers"].to_str().unwrap();
     for header in [
         "Content-Type",
@@ -68,6 +75,23 @@ async fn browser_routes_answer_preflight_and_allow_the_origin(pool: PgPool) {
         posted.headers()["access-control-allow-origin"],
         "https://shop.example"
     );
+    assert_eq!(posted.headers()["access-control-expose-headers"], "Date");
+
+    // The environment's list refuses other origins; the preflight itself still succeeds.
+    let elsewhere = ingest
+        .client
+        .request(Method::OPTIONS, ingest.url(&path))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::OK);
+    assert!(elsewhere
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
+
+    // An id that opens nothing gets the default list, which accepts any origin.
     let refused = ingest
         .post(
             "/events/bulk/unknown",

@@ -12,6 +12,7 @@ mod cors;
 mod metrics;
 mod ofrep;
 mod polling;
+mod python_sdk;
 mod redis_store;
 mod resilience;
 mod streaming;

@@ -1,13 +1,19 @@
 //! The producer: idempotent, `acks=all`, compressed and batched; a request's records are
 //! all acknowledged by the brokers within `kafka.produce_timeout`, or the request fails.
+//!
+//! An idempotent producer can hit a fatal error (librdkafka gives up on its producer id,
+//! for example after a broker stalled with requests in flight); it then refuses every
+//! record for the rest of its life. The first request to see that replaces it with a
+//! fresh producer, so the service recovers without a restart.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use futures_util::future::try_join_all;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::OwnedHeaders;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::ClientConfig;
 use tokio::time::Instant;
 
 use crate::config::KafkaConfig;
@@ -41,9 +47,16 @@ pub enum ProduceError {
 /// Cheap to clone; clones share the producer and its connections.
 #[derive(Clone)]
 pub struct EventProducer {
-    producer: FutureProducer,
+    current: Arc<RwLock<Generation>>,
+    config: Arc<ClientConfig>,
     topic: Arc<str>,
     produce_timeout: Duration,
+}
+
+/// The producer in use and how many it replaced.
+struct Generation {
+    number: u64,
+    producer: FutureProducer,
 }
 
 impl EventProducer {
@@ -58,13 +71,25 @@ impl EventProducer {
             .set(
                 "message.timeout.ms",
                 kafka.produce_timeout.as_millis().to_string(),
+            )
+            // A request to a stalled broker is abandoned (and, being idempotent, safely
+            // retried) after the time a client waits anyway, not librdkafka's 30 s: until
+            // then, an idempotent producer holds back every later record.
+            .set(
+                "request.timeout.ms",
+                kafka.produce_timeout.as_millis().to_string(),
             );
         // The operator's properties win, as in `client_config`.
         for (name, value) in &kafka.properties {
             config.set(name, value);
         }
+        let producer = config.create()?;
         Ok(EventProducer {
-            producer: config.create()?,
+            current: Arc::new(RwLock::new(Generation {
+                number: 0,
+                producer,
+            })),
+            config: Arc::new(config),
             topic: kafka.topic.as_str().into(),
             produce_timeout: kafka.produce_timeout,
         })
@@ -78,6 +103,23 @@ impl EventProducer {
         headers: &OwnedHeaders,
         timestamp_ms: i64,
     ) -> Result<(), ProduceError> {
+        let (generation, producer) = self.current();
+        let produced = self
+            .produce_with(&producer, records, headers, timestamp_ms)
+            .await;
+        if produced.is_err() {
+            self.replace_if_fatal(generation, &producer);
+        }
+        produced
+    }
+
+    async fn produce_with(
+        &self,
+        producer: &FutureProducer,
+        records: &[Record],
+        headers: &OwnedHeaders,
+        timestamp_ms: i64,
+    ) -> Result<(), ProduceError> {
         let deadline = Instant::now() + self.produce_timeout;
         let mut deliveries = Vec::with_capacity(records.len());
         for record in records {
@@ -87,7 +129,7 @@ impl EventProducer {
                     .payload(&record.value)
                     .headers(headers.clone())
                     .timestamp(timestamp_ms);
-                match self.producer.send_result(outgoing) {
+                match producer.send_result(outgoing) {
                     Ok(delivery) => {
                         deliveries.push(delivery);
                         break;
@@ -119,7 +161,45 @@ impl EventProducer {
 
     /// Waits up to `timeout` for queued records to be acknowledged (at shutdown).
     pub fn flush(&self, timeout: Duration) -> Result<(), KafkaError> {
-        self.producer.flush(timeout)
+        self.current().1.flush(timeout)
+    }
+
+    fn current(&self) -> (u64, FutureProducer) {
+        let current = self
+            .current
+            .read()
+            .expect("the producer lock is never poisoned: nothing panics holding it");
+        (current.number, current.producer.clone())
+    }
+
+    /// Replaces the producer of `generation` when it hit a fatal error (once, however
+    /// many requests saw it fail).
+    fn replace_if_fatal(&self, generation: u64, producer: &FutureProducer) {
+        let Some((code, reason)) = producer.client().fatal_error() else {
+            return;
+        };
+        let mut current = self
+            .current
+            .write()
+            .expect("the producer lock is never poisoned: nothing panics holding it");
+        if current.number != generation {
+            return;
+        }
+        match self.config.create::<FutureProducer>() {
+            Ok(replacement) => {
+                tracing::warn!(%code, reason, "Kafka producer hit a fatal error; replaced it");
+                *current = Generation {
+                    number: generation + 1,
+                    producer: replacement,
+                };
+            }
+            Err(error) => tracing::error!(
+                %code,
+                reason,
+                error = %error,
+                "Kafka producer hit a fatal error and cannot be replaced"
+            ),
+        }
     }
 
     fn timed_out(&self) -> ProduceError {

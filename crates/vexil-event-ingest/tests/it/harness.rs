@@ -330,8 +330,12 @@ pub struct TopicReader {
 
 impl TopicReader {
     pub fn new(topic: &str) -> TopicReader {
+        TopicReader::with_brokers(&kafka_brokers(), topic)
+    }
+
+    pub fn with_brokers(brokers: &str, topic: &str) -> TopicReader {
         let consumer: StreamConsumer = ClientConfig::new()
-            .set("bootstrap.servers", kafka_brokers())
+            .set("bootstrap.servers", brokers)
             .set("group.id", unique_topic("reader"))
             .set("auto.offset.reset", "earliest")
             .set("enable.auto.commit", "false")

@@ -5,6 +5,7 @@
 mod harness;
 
 mod accepted;
+mod broker_pause;
 mod cors;
 mod refused;
 mod unavailable;

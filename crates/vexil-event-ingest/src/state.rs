@@ -30,6 +30,8 @@ impl AppState {
     /// Creates the producer and the credential resolver, and the topic when configured.
     /// config-api need not be reachable yet; the brokers must be when the topic is created.
     pub async fn connect(config: &Config) -> anyhow::Result<AppState> {
+        // `Config::load` validated it already; a configuration built in code gets the same.
+        config.validate().context("invalid configuration")?;
         let resolver = CredentialResolver::new(
             &config.config_api,
             &config.credentials,

@@ -27,7 +27,29 @@ pub struct Config {
     /// How often due scheduled changes are looked for, in milliseconds.
     #[serde(with = "duration_millis")]
     pub scheduler_interval: Duration,
+    pub analytics: AnalyticsConfig,
     pub telemetry: TelemetryConfig,
+}
+
+/// Where analytics-worker's gRPC `Analytics` service answers the usage, contexts, stale
+/// flags and experiment endpoints. config-api starts without it; those endpoints answer 503
+/// while it is unreachable.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnalyticsConfig {
+    pub grpc_url: String,
+    /// How long one query may take, in milliseconds.
+    #[serde(with = "duration_millis")]
+    pub timeout: Duration,
+}
+
+impl Default for AnalyticsConfig {
+    fn default() -> Self {
+        AnalyticsConfig {
+            grpc_url: "http://127.0.0.1:8061".into(),
+            timeout: Duration::from_secs(5),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,6 +87,7 @@ impl Default for Config {
             service_token: None,
             change_retention: Duration::from_secs(7 * 24 * 3600),
             scheduler_interval: Duration::from_secs(1),
+            analytics: AnalyticsConfig::default(),
             telemetry: TelemetryConfig::default(),
         }
     }

@@ -108,6 +108,11 @@ impl ApiError {
         ApiError::new(ErrorCode::Unauthenticated, message)
     }
 
+    /// A dependency is down; retrying later may help: 503.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        ApiError::new(ErrorCode::Unavailable, message)
+    }
+
     /// A 422 listing every invalid field.
     pub fn invalid(message: impl Into<String>, errors: Vec<FieldError>) -> Self {
         ApiError {

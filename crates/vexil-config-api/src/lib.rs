@@ -8,6 +8,7 @@
 //!
 //! Start with `run` below, then `routes/` for the REST API and `store/` for the SQL.
 
+pub mod analytics;
 pub mod audit;
 pub mod auth;
 pub mod background;
@@ -87,6 +88,11 @@ pub async fn serve(
         hub: hub.clone(),
         sequencer,
         metrics: vexil_service::metrics::Metrics::new("config-api"),
+        analytics: analytics::AnalyticsClient::new(
+            &config.analytics,
+            config.service_token.as_deref(),
+        )
+        .context("configuring the analytics-worker client")?,
     };
     background::start(&state, shutdown.clone());
 

@@ -19,6 +19,8 @@ pub struct AppState {
     /// Numbers and chains what writes queued; routes flush it before answering.
     pub sequencer: Sequencer,
     pub metrics: vexil_service::metrics::Metrics,
+    /// analytics-worker's query service (connected on first use).
+    pub analytics: crate::analytics::AnalyticsClient,
 }
 
 impl FromRef<AppState> for PgPool {

@@ -11,6 +11,21 @@ pub fn key(field: &str, key: &str) -> ApiResult<()> {
     validate::validate_key(key).map_err(|reason| ApiError::invalid_field(field, reason))
 }
 
+/// Flag keys that name a route under `/projects/{project}/flags/`.
+const RESERVED_FLAG_KEYS: [&str; 1] = ["stale"];
+
+/// A flag key: the key format, and not one of the words the flag routes use.
+pub fn flag_key(field: &str, key: &str) -> ApiResult<()> {
+    self::key(field, key)?;
+    if RESERVED_FLAG_KEYS.contains(&key) {
+        return Err(ApiError::invalid_field(
+            field,
+            format!("`{key}` is reserved: GET /api/v1/projects/{{project}}/flags/{key} lists stale flags"),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks one flag on its own and against the other flags and segments of its
 /// environment (prerequisites, segment references, cycles).
 pub fn flag(flag: &Flag, others: &[Flag], segments: &[Segment]) -> ApiResult<()> {

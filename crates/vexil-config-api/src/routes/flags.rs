@@ -181,7 +181,7 @@ async fn create(
         .key
         .clone()
         .ok_or_else(|| ApiError::invalid_field("key", "missing"))?;
-    validation::key("key", &key)?;
+    validation::flag_key("key", &key)?;
     let variations = body.variations();
     let kind = body
         .kind

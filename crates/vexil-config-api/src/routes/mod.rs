@@ -1,5 +1,6 @@
 //! The REST API under `/api/v1`, one file per resource, plus `/health/*`.
 
+mod analytics;
 mod approvals;
 mod audit_log;
 mod environment_flags;
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
     let api = Router::new()
         .merge(projects::routes())
+        .merge(analytics::routes())
         .merge(approvals::routes())
         .merge(scheduled_changes::routes())
         .merge(environments::routes())

@@ -496,3 +496,29 @@ pub async fn put_tombstone(
     .await?;
     Ok(())
 }
+
+/// A temporary flag that may be stale: its key, name and creation time.
+#[derive(Debug, Clone)]
+pub struct StaleCandidate {
+    pub key: String,
+    pub name: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// The project's temporary, unarchived flags created before `cutoff`, by key.
+pub async fn temporary_created_before(
+    connection: &mut PgConnection,
+    project_id: Uuid,
+    cutoff: OffsetDateTime,
+) -> Result<Vec<StaleCandidate>, sqlx::Error> {
+    sqlx::query_as!(
+        StaleCandidate,
+        r#"SELECT key, name, created_at FROM config.flags
+           WHERE project_id = $1 AND is_temporary AND NOT is_archived AND created_at < $2
+           ORDER BY key"#,
+        project_id,
+        cutoff,
+    )
+    .fetch_all(connection)
+    .await
+}

@@ -35,6 +35,8 @@ impl Server {
             ..Config::default()
         };
         config.http.body_limit_bytes = 64 * 1024;
+        // No analytics-worker in these tests: a port nothing listens on.
+        config.analytics.grpc_url = format!("http://{}", closed_port().await);
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(vexil_config_api::serve(
             config,
@@ -186,6 +188,12 @@ impl Server {
         )
         .await
     }
+}
+
+/// A loopback address that refuses connections.
+async fn closed_port() -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap()
 }
 
 impl Drop for Server {

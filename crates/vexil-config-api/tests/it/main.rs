@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod analytics;
 mod approvals;
 mod audit_log;
 mod environments;

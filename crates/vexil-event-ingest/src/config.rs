@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use vexil_service::cors::CorsConfigError;
+pub use vexil_service::cors::{CorsConfig, CorsEnvironment};
 use vexil_service::telemetry::TelemetryConfig;
 
 /// Everything event ingest reads at startup. Defaults suit a local development stack.
@@ -18,6 +20,8 @@ pub struct Config {
     pub service_token: Option<String>,
     pub credentials: CredentialsConfig,
     pub kafka: KafkaConfig,
+    /// CORS on the browser routes (spec 7.6), the stream gateway's keys and meaning (both
+    /// use `vexil_service::cors`), so one Ingress host can serve both with one policy.
     pub cors: CorsConfig,
     pub telemetry: TelemetryConfig,
 }
@@ -83,33 +87,6 @@ pub struct KafkaConfig {
     /// Further librdkafka producer properties (`security.protocol`, `sasl.*`, ...), set
     /// after and over the ones above.
     pub properties: BTreeMap<String, String>,
-}
-
-/// CORS on the browser routes (spec 7.6), with the stream gateway's keys and meaning, so
-/// one Ingress host can serve both with the same policy.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CorsConfig {
-    /// Origins allowed for every environment without an entry of its own; empty = any
-    /// origin (the request's `Origin` is echoed back).
-    pub allowed_origins: Vec<String>,
-    /// Request headers allowed besides the LaunchDarkly ones.
-    pub allowed_headers: Vec<String>,
-    /// Per-environment lists, replacing `allowed_origins` for that environment.
-    pub environments: Vec<CorsEnvironment>,
-}
-
-/// One environment's allowed origins.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CorsEnvironment {
-    /// Project key.
-    pub project: String,
-    /// Environment key.
-    pub environment: String,
-    /// Allowed origins (`https://shop.example.com`); empty = any origin.
-    #[serde(default)]
-    pub allowed_origins: Vec<String>,
 }
 
 impl Default for HttpConfig {
@@ -180,15 +157,8 @@ pub enum ConfigError {
     TopicReplicationFactor,
     #[error("config_api.request_timeout must be at least 1 ms")]
     RequestTimeout,
-    #[error("{key}: `{origin}` is not an origin (scheme://host[:port], no path)")]
-    Origin { key: String, origin: String },
-    #[error("cors.allowed_headers: `{header}` is not a header name")]
-    AllowedHeader { header: String },
-    #[error("cors.environments lists {project}/{environment} twice")]
-    DuplicateCorsEnvironment {
-        project: String,
-        environment: String,
-    },
+    #[error(transparent)]
+    Cors(#[from] CorsConfigError),
 }
 
 impl Config {
@@ -232,60 +202,8 @@ impl Config {
         if kafka.topic_replication_factor == 0 || kafka.topic_replication_factor < -1 {
             return Err(ConfigError::TopicReplicationFactor);
         }
-        self.cors.validate()
+        Ok(self.cors.validate()?)
     }
-}
-
-impl CorsConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        check_origins("cors.allowed_origins", &self.allowed_origins)?;
-        for header in &self.allowed_headers {
-            if axum::http::HeaderName::from_bytes(header.as_bytes()).is_err() {
-                return Err(ConfigError::AllowedHeader {
-                    header: header.clone(),
-                });
-            }
-        }
-        let mut seen = std::collections::HashSet::new();
-        for entry in &self.environments {
-            if !seen.insert((&entry.project, &entry.environment)) {
-                return Err(ConfigError::DuplicateCorsEnvironment {
-                    project: entry.project.clone(),
-                    environment: entry.environment.clone(),
-                });
-            }
-            let key = format!(
-                "cors.environments ({}/{}).allowed_origins",
-                entry.project, entry.environment
-            );
-            check_origins(&key, &entry.allowed_origins)?;
-        }
-        Ok(())
-    }
-}
-
-/// An origin is `scheme://host[:port]`, as browsers send it in `Origin`; `*` means any.
-fn check_origins(key: &str, origins: &[String]) -> Result<(), ConfigError> {
-    for origin in origins {
-        let is_valid = origin == "*"
-            || origin.split_once("://").is_some_and(|(scheme, rest)| {
-                !scheme.is_empty()
-                    && scheme
-                        .bytes()
-                        .all(|byte| byte.is_ascii_alphanumeric() || b"+-.".contains(&byte))
-                    && !rest.is_empty()
-                    && !rest.contains(['/', '?', '#'])
-                    && !rest.contains(char::is_whitespace)
-                    && axum::http::HeaderValue::from_str(origin).is_ok()
-            });
-        if !is_valid {
-            return Err(ConfigError::Origin {
-                key: key.to_owned(),
-                origin: origin.clone(),
-            });
-        }
-    }
-    Ok(())
 }
 
 /// Durations are milliseconds in configuration files (`produce_timeout = 5000`), as in

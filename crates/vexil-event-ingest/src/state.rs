@@ -4,13 +4,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use vexil_service::cors::CorsPolicy;
 use vexil_service::health::Readiness;
 
 use crate::config::Config;
 use crate::credentials::CredentialResolver;
 use crate::kafka::{ensure_topic, EventProducer};
 use crate::metrics::IngestMetrics;
-use crate::routes::cors::Cors;
 
 /// The longest startup waits for the brokers to create the topic.
 const TOPIC_CREATION_TIMEOUT: Duration = Duration::from_secs(30);
@@ -23,7 +23,7 @@ pub struct AppState {
     pub readiness: Readiness,
     /// `http.body_limit_bytes`: before and after decompression.
     pub body_limit_bytes: usize,
-    pub cors: Arc<Cors>,
+    pub cors: Arc<CorsPolicy>,
 }
 
 impl AppState {
@@ -56,7 +56,7 @@ impl AppState {
             metrics: IngestMetrics::new(),
             readiness: Readiness::default(),
             body_limit_bytes: config.http.body_limit_bytes,
-            cors: Arc::new(Cors::new(&config.cors)),
+            cors: Arc::new(CorsPolicy::new(&config.cors)),
         })
     }
 

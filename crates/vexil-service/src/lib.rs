@@ -2,12 +2,14 @@
 //!
 //! Owns configuration loading (figment: defaults < TOML file < `VEXIL_` environment
 //! variables), telemetry set-up, the shutdown signal, the `/health/*` routes and
-//! Prometheus metrics (`/metrics`).
+//! Prometheus metrics (`/metrics`), and the rules several services apply alike: CORS on
+//! browser routes (`cors`).
 //! Never knows about flags, events or any other Vexil crate.
 //!
 //! Start with `config::load` and `health::router`.
 
 pub mod config;
+pub mod cors;
 pub mod health;
 pub mod metrics;
 pub mod shutdown;

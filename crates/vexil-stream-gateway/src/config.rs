@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use vexil_service::cors::CorsConfigError;
+pub use vexil_service::cors::{CorsConfig, CorsEnvironment};
 use vexil_service::telemetry::TelemetryConfig;
 
 /// Everything the gateway reads at startup. Defaults suit a local development stack.
@@ -17,6 +19,7 @@ pub struct Config {
     pub service_token: Option<String>,
     pub redis: RedisConfig,
     pub sse: SseConfig,
+    /// CORS on the browser endpoints and OFREP (spec 7.6).
     pub cors: CorsConfig,
     pub telemetry: TelemetryConfig,
 }
@@ -63,33 +66,6 @@ pub struct SseConfig {
     pub heartbeat_interval: Duration,
     /// How many changes a stream may fall behind before it is sent a fresh `put` instead.
     pub buffer_events: usize,
-}
-
-/// CORS on the browser endpoints and OFREP (spec 7.6), like LaunchDarkly's Relay Proxy
-/// `allowedOrigin`: which `Origin`s get an `Access-Control-Allow-Origin`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CorsConfig {
-    /// Origins allowed for every environment without an entry of its own; empty = any
-    /// origin (the request's `Origin` is echoed back).
-    pub allowed_origins: Vec<String>,
-    /// Request headers allowed besides the standard LaunchDarkly and OFREP ones.
-    pub allowed_headers: Vec<String>,
-    /// Per-environment lists, replacing `allowed_origins` for that environment.
-    pub environments: Vec<CorsEnvironment>,
-}
-
-/// One environment's allowed origins.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CorsEnvironment {
-    /// Project key.
-    pub project: String,
-    /// Environment key.
-    pub environment: String,
-    /// Allowed origins (`https://shop.example.com`); empty = any origin.
-    #[serde(default)]
-    pub allowed_origins: Vec<String>,
 }
 
 impl Default for HttpConfig {
@@ -144,15 +120,8 @@ pub enum ConfigError {
     BufferEvents,
     #[error("http.body_limit_bytes must be at least 1024")]
     BodyLimit,
-    #[error("{key}: `{origin}` is not an origin like `https://example.com` (scheme, host and optional port, no path)")]
-    Origin { key: String, origin: String },
-    #[error("cors.allowed_headers: `{header}` is not a valid header name")]
-    AllowedHeader { header: String },
-    #[error("cors.environments: project `{project}` environment `{environment}` is listed twice")]
-    DuplicateCorsEnvironment {
-        project: String,
-        environment: String,
-    },
+    #[error(transparent)]
+    Cors(#[from] CorsConfigError),
 }
 
 impl Config {
@@ -185,58 +154,8 @@ impl Config {
         if self.http.body_limit_bytes < 1024 {
             return Err(ConfigError::BodyLimit);
         }
-        self.cors.validate()
+        Ok(self.cors.validate()?)
     }
-}
-
-impl CorsConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        check_origins("cors.allowed_origins", &self.allowed_origins)?;
-        for header in &self.allowed_headers {
-            if axum::http::HeaderName::from_bytes(header.as_bytes()).is_err() {
-                return Err(ConfigError::AllowedHeader {
-                    header: header.clone(),
-                });
-            }
-        }
-        let mut seen = std::collections::HashSet::new();
-        for entry in &self.environments {
-            if !seen.insert((&entry.project, &entry.environment)) {
-                return Err(ConfigError::DuplicateCorsEnvironment {
-                    project: entry.project.clone(),
-                    environment: entry.environment.clone(),
-                });
-            }
-            let key = format!(
-                "cors.environments ({}/{}).allowed_origins",
-                entry.project, entry.environment
-            );
-            check_origins(&key, &entry.allowed_origins)?;
-        }
-        Ok(())
-    }
-}
-
-/// An origin is `scheme://host[:port]`, as browsers send it in `Origin`.
-fn check_origins(key: &str, origins: &[String]) -> Result<(), ConfigError> {
-    for origin in origins {
-        let is_valid = origin.split_once("://").is_some_and(|(scheme, rest)| {
-            !scheme.is_empty()
-                && scheme
-                    .bytes()
-                    .all(|byte| byte.is_ascii_alphanumeric() || b"+-.".contains(&byte))
-                && !rest.is_empty()
-                && !rest.contains(['/', '?', '#'])
-        }) && axum::http::HeaderValue::from_str(origin).is_ok()
-            && !origin.contains(char::is_whitespace);
-        if !is_valid {
-            return Err(ConfigError::Origin {
-                key: key.to_owned(),
-                origin: origin.clone(),
-            });
-        }
-    }
-    Ok(())
 }
 
 /// Durations are milliseconds in configuration files (`init_timeout = 5000`), as in

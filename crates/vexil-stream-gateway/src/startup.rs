@@ -6,13 +6,13 @@ use anyhow::Context;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use vexil_service::cors::CorsPolicy;
 use vexil_service::health::Readiness;
 
 use crate::config::Config;
 use crate::error::error_chain;
 use crate::feed::Feed;
 use crate::persistence::{load_all, Persister, RedisStore};
-use crate::routes::CorsPolicy;
 use crate::state::AppState;
 use crate::store::Store;
 

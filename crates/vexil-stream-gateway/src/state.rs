@@ -4,9 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
+use vexil_service::cors::CorsPolicy;
 use vexil_service::health::Readiness;
 
-use crate::routes::CorsPolicy;
 use crate::store::Store;
 
 #[derive(Clone)]

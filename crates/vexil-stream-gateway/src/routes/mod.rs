@@ -26,7 +26,6 @@ use tower_http::trace::TraceLayer;
 use crate::state::AppState;
 
 pub use client_auth::{ClientSideId, MobileKey};
-pub use cors::CorsPolicy;
 pub use report::REPORT;
 pub use sdk_key::{presented_key, ServerSdkKey};
 

@@ -1,11 +1,13 @@
 //! Which environment a request's events belong to: the server-side SDK key or mobile key
-//! in `Authorization` (raw or `api_key <key>`, spec 5.2), or the client-side id in a
-//! browser route's path (spec 6.1), resolved through [`CredentialResolver`].
+//! in `Authorization` (raw or `api_key <key>`, spec 5.2, read by `vexil_service::sdk_auth`),
+//! or the client-side id in a browser route's path (spec 6.1), resolved through
+//! [`CredentialResolver`].
 
-use axum::http::header::AUTHORIZATION;
-use axum::http::HeaderMap;
 use std::sync::Arc;
+
+use axum::http::HeaderMap;
 use vexil_proto::config::v1::CredentialKind;
+use vexil_service::sdk_auth::authorization_key;
 
 use crate::credentials::{CredentialResolver, ResolveError, ResolvedCredential};
 use crate::error::{error_chain, ApiError};
@@ -28,12 +30,7 @@ pub async fn authenticate(
 ) -> Result<Arc<ResolvedCredential>, ApiError> {
     let (credential, expected, refusal): (&str, _, fn() -> ApiError) = match presented {
         Presented::Header(headers) => {
-            let key = headers
-                .get(AUTHORIZATION)
-                .and_then(|value| value.to_str().ok())
-                .map(presented_key)
-                .filter(|key| !key.is_empty())
-                .ok_or_else(ApiError::unauthenticated)?;
+            let key = authorization_key(headers).ok_or_else(ApiError::unauthenticated)?;
             let expected = match source {
                 Source::Mobile => CredentialKind::MobileKey,
                 Source::Server | Source::ClientSide => CredentialKind::ServerSdkKey,
@@ -56,27 +53,5 @@ pub async fn authenticate(
                 "credentials cannot be checked right now, retry later",
             ))
         }
-    }
-}
-
-/// The key in an `Authorization` value: raw, or after the `api_key` scheme older SDKs use.
-pub fn presented_key(value: &str) -> &str {
-    let value = value.trim();
-    match value.split_once(' ') {
-        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("api_key") => rest.trim(),
-        _ => value,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn raw_and_api_key_forms_are_accepted() {
-        assert_eq!(presented_key("sdk-123"), "sdk-123");
-        assert_eq!(presented_key(" api_key sdk-123 "), "sdk-123");
-        assert_eq!(presented_key("API_KEY mob-123"), "mob-123");
-        assert_eq!(presented_key("Bearer sdk-123"), "Bearer sdk-123");
     }
 }

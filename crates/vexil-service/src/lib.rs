@@ -3,7 +3,7 @@
 //! Owns configuration loading (figment: defaults < TOML file < `VEXIL_` environment
 //! variables), telemetry set-up, the shutdown signal, the `/health/*` routes and
 //! Prometheus metrics (`/metrics`), and the rules several services apply alike: CORS on
-//! browser routes (`cors`).
+//! browser routes (`cors`), the SDK key in `Authorization` (`sdk_auth`).
 //! Never knows about flags, events or any other Vexil crate.
 //!
 //! Start with `config::load` and `health::router`.
@@ -12,6 +12,7 @@ pub mod config;
 pub mod cors;
 pub mod health;
 pub mod metrics;
+pub mod sdk_auth;
 pub mod shutdown;
 pub mod telemetry;
 

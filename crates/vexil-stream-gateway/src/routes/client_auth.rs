@@ -6,10 +6,10 @@
 use std::time::SystemTime;
 
 use axum::extract::{FromRequestParts, RawPathParams};
-use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use vexil_service::sdk_auth::authorization_key;
 
-use super::sdk_key::{presented_key, ServerSdkKey};
+use super::sdk_key::ServerSdkKey;
 use crate::error::{ApiError, ErrorCode};
 use crate::evaluation::FlagVisibility;
 use crate::state::AppState;
@@ -67,12 +67,7 @@ impl FromRequestParts<AppState> for MobileKey {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let key = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .map(presented_key)
-            .filter(|key| !key.is_empty());
+        let key = authorization_key(&parts.headers);
         let Some(key) = key else {
             return Err(if state.store.is_loaded() {
                 MobileKey::unauthenticated()

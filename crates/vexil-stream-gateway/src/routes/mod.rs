@@ -27,7 +27,7 @@ use crate::state::AppState;
 
 pub use client_auth::{ClientSideId, MobileKey};
 pub use report::REPORT;
-pub use sdk_key::{presented_key, ServerSdkKey};
+pub use sdk_key::ServerSdkKey;
 
 /// Every route of the gateway.
 pub fn router(state: AppState) -> Router {

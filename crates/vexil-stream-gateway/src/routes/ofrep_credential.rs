@@ -10,9 +10,9 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use vexil_service::sdk_auth::presented_key;
 
 use super::ofrep_response::details_response;
-use super::sdk_key::presented_key;
 use crate::evaluation::FlagVisibility;
 use crate::state::AppState;
 use crate::store::{AuthError, Authenticated, CredentialKind, Store};

@@ -1,11 +1,11 @@
 //! Authentication by server-side SDK key (spec 5.2): `Authorization: <key>` or
-//! `Authorization: api_key <key>`.
+//! `Authorization: api_key <key>`, parsed by `vexil_service::sdk_auth`.
 
 use std::time::SystemTime;
 
 use axum::extract::FromRequestParts;
-use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use vexil_service::sdk_auth::authorization_key;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -18,12 +18,7 @@ impl FromRequestParts<AppState> for ServerSdkKey {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let key = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .map(presented_key)
-            .filter(|key| !key.is_empty());
+        let key = authorization_key(&parts.headers);
         let Some(key) = key else {
             return Err(if state.store.is_loaded() {
                 ApiError::unauthenticated()
@@ -36,27 +31,5 @@ impl FromRequestParts<AppState> for ServerSdkKey {
                 .store
                 .authenticate(key, CredentialKind::ServerSdkKey, SystemTime::now())?;
         Ok(ServerSdkKey(authenticated))
-    }
-}
-
-/// The key in an `Authorization` value: raw, or after the `api_key` scheme older SDKs use.
-pub fn presented_key(value: &str) -> &str {
-    let value = value.trim();
-    match value.split_once(' ') {
-        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("api_key") => rest.trim(),
-        _ => value,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn raw_and_api_key_forms_are_accepted() {
-        assert_eq!(presented_key("sdk-123"), "sdk-123");
-        assert_eq!(presented_key(" api_key sdk-123 "), "sdk-123");
-        assert_eq!(presented_key("API_KEY sdk-123"), "sdk-123");
-        assert_eq!(presented_key("Bearer sdk-123"), "Bearer sdk-123");
     }
 }

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use vexil_service::config::{duration_millis, duration_seconds};
 use vexil_service::telemetry::TelemetryConfig;
 
 /// Everything config-api reads at startup. Defaults suit a local development stack.
@@ -124,35 +125,5 @@ impl Config {
     /// Defaults < `vexil.toml` < `VEXIL_*` variables.
     pub fn load() -> Result<Config, Box<figment::Error>> {
         vexil_service::config::load()
-    }
-}
-
-/// Durations named `*_interval` are milliseconds (`scheduler_interval = 1000`).
-mod duration_millis {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_u64(duration.as_millis() as u64)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-        u64::deserialize(deserializer).map(Duration::from_millis)
-    }
-}
-
-/// Retention durations are whole seconds in configuration files (`change_retention = 3600`).
-mod duration_seconds {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_u64(duration.as_secs())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-        u64::deserialize(deserializer).map(Duration::from_secs)
     }
 }

@@ -33,6 +33,38 @@ pub fn figment<T: Serialize + Default>() -> Figment {
         .merge(Env::prefixed(ENV_PREFIX).split("__"))
 }
 
+/// A `Duration` written as whole milliseconds in configuration (`init_timeout = 5000`),
+/// the unit of every service's timeouts and intervals: `#[serde(with = "duration_millis")]`.
+pub mod duration_millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(duration.as_millis() as u64)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        u64::deserialize(deserializer).map(Duration::from_millis)
+    }
+}
+
+/// A `Duration` written as whole seconds in configuration (`change_retention = 3600`), for
+/// retention periods: `#[serde(with = "duration_seconds")]`.
+pub mod duration_seconds {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(duration.as_secs())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        u64::deserialize(deserializer).map(Duration::from_secs)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::result_large_err)] // figment::Jail closures return figment::Error
 mod tests {
@@ -85,6 +117,55 @@ mod tests {
                 error.contains("NESTED.PORT") && error.contains("VEXIL_"),
                 "{error}"
             );
+            Ok(())
+        });
+    }
+
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    #[serde(default)]
+    struct Timing {
+        #[serde(with = "duration_millis")]
+        timeout: std::time::Duration,
+        #[serde(with = "duration_seconds")]
+        retention: std::time::Duration,
+    }
+
+    impl Default for Timing {
+        fn default() -> Self {
+            Timing {
+                timeout: std::time::Duration::from_millis(2500),
+                retention: std::time::Duration::from_secs(3600),
+            }
+        }
+    }
+
+    #[test]
+    fn durations_are_milliseconds_or_seconds_in_files_and_variables() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("vexil.toml", "timeout = 1500")?;
+            jail.set_env("VEXIL_RETENTION", "60");
+            let loaded: Timing = load().map_err(|error| error.to_string())?;
+            assert_eq!(loaded.timeout, std::time::Duration::from_millis(1500));
+            assert_eq!(loaded.retention, std::time::Duration::from_secs(60));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn durations_survive_the_defaults_provider() {
+        figment::Jail::expect_with(|_jail| {
+            let loaded: Timing = load().map_err(|error| error.to_string())?;
+            assert_eq!(loaded, Timing::default());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_duration_must_be_a_whole_number() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("VEXIL_TIMEOUT", "1.5s");
+            let error = load::<Timing>().unwrap_err().to_string();
+            assert!(error.contains("TIMEOUT"), "{error}");
             Ok(())
         });
     }

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use vexil_service::config::duration_millis;
 use vexil_service::cors::CorsConfigError;
 pub use vexil_service::cors::{CorsConfig, CorsEnvironment};
 use vexil_service::telemetry::TelemetryConfig;
@@ -155,22 +156,6 @@ impl Config {
             return Err(ConfigError::BodyLimit);
         }
         Ok(self.cors.validate()?)
-    }
-}
-
-/// Durations are milliseconds in configuration files (`init_timeout = 5000`), as in
-/// config-api's `*_interval` keys.
-mod duration_millis {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_u64(duration.as_millis() as u64)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-        u64::deserialize(deserializer).map(Duration::from_millis)
     }
 }
 

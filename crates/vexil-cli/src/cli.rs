@@ -20,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate flags from a data file, exactly as a server-side SDK would.
     Eval(EvalArgs),
+    /// Query the flags of a running Vexil through config-api's REST API.
+    Flags(FlagsArgs),
 }
 
 /// `vexil eval`: many cases from a JSON Lines file (`--cases`), or one flag (`--flag`).
@@ -69,4 +71,75 @@ fn parse_json(text: &str) -> Result<Value, String> {
         };
         format!("not valid JSON ({error}){hint}")
     })
+}
+
+/// `vexil flags ...`.
+#[derive(Debug, Args)]
+pub struct FlagsArgs {
+    /// What to do with the flags.
+    #[command(subcommand)]
+    pub command: FlagsCommand,
+}
+
+/// The `vexil flags` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum FlagsCommand {
+    /// List temporary flags that look ready to remove: old, and over the last 7 days not
+    /// evaluated at all or serving only one variation.
+    #[command(after_help = STALE_AFTER_HELP)]
+    Stale(StaleArgs),
+}
+
+const STALE_AFTER_HELP: &str = "\
+A flag is stale when it is temporary, not archived, created more than --threshold-days ago, and
+over the last 7 days was not evaluated at all (reason not_evaluated) or served at most one
+variation (single_variation) in the environment. The analytics come from SDK events; config-api
+answers 503 while analytics-worker is unreachable.
+
+The API token is read from the VEXIL_API_TOKEN environment variable, never from the command line
+(shell history and process listings would show it). It needs role reader in the environment.
+Only http:// URLs are supported for now (no TLS in this build).
+
+Exit status: 0 success, also when no flag is stale; 1 the API refused the request (its message is
+printed) or could not be reached; 2 bad usage, a bad --api-url or a missing VEXIL_API_TOKEN.
+
+Examples:
+  export VEXIL_API_TOKEN=...
+  vexil flags stale --project shop --environment production
+  vexil flags stale --project shop --environment production --threshold-days 90 --json | jq -r '.[].key'";
+
+/// Where the Vexil REST API is. The token is not here: it comes from `VEXIL_API_TOKEN`.
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// Base URL of config-api's REST API (http:// only).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "VEXIL_API_URL",
+        default_value = "http://127.0.0.1:8030"
+    )]
+    pub api_url: String,
+}
+
+/// `vexil flags stale`.
+#[derive(Debug, Args)]
+pub struct StaleArgs {
+    /// The project's key.
+    #[arg(long, value_name = "KEY")]
+    pub project: String,
+
+    /// The environment's key: staleness is judged on the evaluations there.
+    #[arg(long, value_name = "KEY")]
+    pub environment: String,
+
+    /// Only flags created more than this many days ago are candidates (0 to 36500).
+    #[arg(long, value_name = "DAYS", default_value_t = 30, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(0..=36_500))]
+    pub threshold_days: u32,
+
+    /// Print the API's items as a JSON array (stable, for scripts) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub api: ApiArgs,
 }

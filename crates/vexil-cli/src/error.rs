@@ -1,4 +1,5 @@
-//! Input errors (bad files, bad case lines), which exit with code 2, and the final error report.
+//! Input errors (bad files, bad case lines, a bad API URL, a missing token), which exit with
+//! code 2, and the final error report.
 
 use std::fmt;
 use std::io;
@@ -41,6 +42,22 @@ pub enum InputError {
         /// What is wrong.
         problem: CaseError,
     },
+    /// `--api-url` (or `VEXIL_API_URL`) is not a URL this build can use.
+    #[error("--api-url (or VEXIL_API_URL) {url:?}: {problem}")]
+    ApiUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The API token is not set.
+    #[error(
+        "{variable} is not set: export the API token in it (it is never read from the command line)"
+    )]
+    MissingToken {
+        /// The environment variable, `VEXIL_API_TOKEN`.
+        variable: &'static str,
+    },
 }
 
 /// A place in an input file, printed `file:line` or `file:line:column` like a compiler does.
@@ -64,7 +81,8 @@ impl fmt::Display for Location {
     }
 }
 
-/// Prints `error` to stderr and chooses the exit code: 2 for bad input, 1 for anything else.
+/// Prints `error` to stderr and chooses the exit code: 2 for bad input, 1 for anything else
+/// (including an API that refused the request or could not be reached).
 /// A closed stdout (`vexil eval ... | head`) is not an error: the reader has all it wanted.
 pub fn report(error: &anyhow::Error) -> ExitCode {
     if is_broken_pipe(error) {

@@ -1,14 +1,16 @@
-//! The `vexil` command line: evaluates flags from data files the way an SDK would, and is where
-//! later operator commands (`vexil up`, `vexil flags stale`) live.
+//! The `vexil` command line: evaluates flags from data files the way an SDK would, and runs
+//! operator commands against a Vexil API (`vexil flags stale`; later `vexil up`).
 //!
 //! Owns the command-line syntax (`cli.rs`), reading and checking input files (`data_file.rs`,
-//! `commands/eval/case_line.rs`), how results are printed, and exit codes (`error.rs`: 0 success,
-//! 1 unexpected failure, 2 bad usage or bad input). Never decides flag semantics: every
-//! evaluation goes through `vexil_eval::variation_detail`.
+//! `commands/eval/case_line.rs`), the REST client (`api_client.rs`), how results are printed,
+//! and exit codes (`error.rs`: 0 success, 1 a failure or an API refusal, 2 bad usage or bad
+//! input). Never decides flag semantics: every evaluation goes through
+//! `vexil_eval::variation_detail`, and what is stale is config-api's answer.
 //!
 //! Start with [`run`], then `commands/eval.rs`. A new subcommand is a variant of
 //! `cli::Command` and a module under `commands/`.
 
+mod api_client;
 mod cli;
 mod commands;
 mod data_file;
@@ -24,5 +26,6 @@ use cli::Command;
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Eval(args) => commands::eval::run(&args),
+        Command::Flags(args) => commands::flags::run(&args),
     }
 }

@@ -2,33 +2,17 @@
 //! stale-flag and experiment endpoints. The channel connects lazily, so config-api starts
 //! and serves everything else while the worker is down; those endpoints then answer 503.
 
-use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::interceptor::InterceptedService;
-use tonic::service::Interceptor;
 use tonic::transport::{Channel, Endpoint};
-use tonic::{Code, Request, Status};
+use tonic::{Code, Status};
 use vexil_proto::analytics::v1 as proto;
 use vexil_proto::analytics::v1::analytics_client::AnalyticsClient as GrpcClient;
+use vexil_service::service_auth::BearerToken;
 
 use crate::config::AnalyticsConfig;
 use crate::error::{ApiError, ApiResult};
 
-/// Adds `authorization: Bearer <service token>` to every call.
-#[derive(Clone)]
-struct ServiceToken(Option<MetadataValue<Ascii>>);
-
-impl Interceptor for ServiceToken {
-    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        if let Some(token) = &self.0 {
-            request
-                .metadata_mut()
-                .insert("authorization", token.clone());
-        }
-        Ok(request)
-    }
-}
-
-type Authorizing = InterceptedService<Channel, ServiceToken>;
+type Authorizing = InterceptedService<Channel, BearerToken>;
 
 /// Cheap to clone: clones share one HTTP/2 channel.
 #[derive(Clone)]
@@ -44,17 +28,11 @@ impl AnalyticsClient {
             .map_err(|error| anyhow::anyhow!("analytics.grpc_url: {error}"))?
             .connect_timeout(config.timeout)
             .timeout(config.timeout);
-        let token: Option<MetadataValue<Ascii>> = match service_token {
-            Some(token) => Some(
-                format!("Bearer {token}")
-                    .parse()
-                    .map_err(|_| anyhow::anyhow!("service_token: not a valid header value"))?,
-            ),
-            None => None,
-        };
+        let token = BearerToken::new(service_token)
+            .map_err(|_| anyhow::anyhow!("service_token: not a valid header value"))?;
         let channel = endpoint.connect_lazy();
         Ok(AnalyticsClient {
-            client: GrpcClient::with_interceptor(channel, ServiceToken(token)),
+            client: GrpcClient::with_interceptor(channel, token),
         })
     }
 

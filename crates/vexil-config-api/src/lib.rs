@@ -35,6 +35,7 @@ use tokio_util::sync::CancellationToken;
 use vexil_proto::config::v1::credentials_server::CredentialsServer;
 use vexil_proto::config::v1::flag_sync_server::FlagSyncServer;
 use vexil_service::health::Readiness;
+use vexil_service::service_auth::ServiceAuth;
 
 use crate::config::Config;
 use crate::state::AppState;
@@ -96,17 +97,14 @@ pub async fn serve(
     };
     background::start(&state, shutdown.clone());
 
-    let service_auth = sync::ServiceAuth::new(config.service_token.as_deref());
+    let service_auth = ServiceAuth::new("config-api", config.service_token.as_deref());
     let flag_sync = FlagSyncServer::with_interceptor(
         sync::FlagSyncService::new(pool.clone(), hub, shutdown.clone()),
-        {
-            let service_auth = service_auth.clone();
-            move |request| service_auth.check(request)
-        },
+        service_auth.clone(),
     );
     let credentials = CredentialsServer::with_interceptor(
         sync::credentials::CredentialsService::new(pool.clone()),
-        move |request| service_auth.check(request),
+        service_auth,
     );
     let grpc_address = grpc.local_addr()?;
     let grpc_server = tonic::transport::Server::builder()

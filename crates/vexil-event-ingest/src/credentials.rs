@@ -8,13 +8,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::interceptor::InterceptedService;
-use tonic::service::Interceptor;
 use tonic::transport::{Channel, Endpoint};
-use tonic::{Code, Request, Status};
+use tonic::{Code, Status};
 use vexil_proto::config::v1::credentials_client::CredentialsClient;
 use vexil_proto::config::v1::{CredentialKind, ResolveRequest};
+use vexil_service::service_auth::BearerToken;
 
 use crate::config::{ConfigApiConfig, CredentialsConfig};
 
@@ -41,7 +40,7 @@ pub enum ResolveError {
 /// Cheap to clone; clones share the cache and the connection.
 #[derive(Clone)]
 pub struct CredentialResolver {
-    client: CredentialsClient<InterceptedService<Channel, ServiceToken>>,
+    client: CredentialsClient<InterceptedService<Channel, BearerToken>>,
     cache: Arc<Mutex<Cache>>,
     ttl: Duration,
     capacity: usize,
@@ -57,21 +56,6 @@ struct Cache {
 struct CacheEntry {
     resolved: Option<Arc<ResolvedCredential>>,
     expires_at: Instant,
-}
-
-/// Adds `authorization: Bearer <service token>` to every call.
-#[derive(Clone)]
-pub struct ServiceToken(Option<MetadataValue<Ascii>>);
-
-impl Interceptor for ServiceToken {
-    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        if let Some(token) = &self.0 {
-            request
-                .metadata_mut()
-                .insert("authorization", token.clone());
-        }
-        Ok(request)
-    }
 }
 
 /// A configuration the resolver cannot use.
@@ -97,12 +81,9 @@ impl CredentialResolver {
             .http2_keep_alive_interval(Duration::from_secs(20))
             .keep_alive_timeout(Duration::from_secs(10))
             .connect_lazy();
-        let token = service_token
-            .map(|token| format!("Bearer {token}").parse())
-            .transpose()
-            .map_err(|_| ResolverError::Token)?;
+        let token = BearerToken::new(service_token).map_err(|_| ResolverError::Token)?;
         Ok(CredentialResolver {
-            client: CredentialsClient::with_interceptor(channel, ServiceToken(token)),
+            client: CredentialsClient::with_interceptor(channel, token),
             cache: Arc::new(Mutex::new(Cache {
                 entries: HashMap::new(),
                 next_sweep: Instant::now(),

@@ -3,7 +3,8 @@
 //! Owns configuration loading (figment: defaults < TOML file < `VEXIL_` environment
 //! variables), telemetry set-up, the shutdown signal, the `/health/*` routes and
 //! Prometheus metrics (`/metrics`), and the rules several services apply alike: CORS on
-//! browser routes (`cors`), the SDK key in `Authorization` (`sdk_auth`).
+//! browser routes (`cors`), the SDK key in `Authorization` (`sdk_auth`), the service token
+//! on gRPC calls (`service_auth`) and duration keys in configuration (`config`).
 //! Never knows about flags, events or any other Vexil crate.
 //!
 //! Start with `config::load` and `health::router`.
@@ -13,6 +14,7 @@ pub mod cors;
 pub mod health;
 pub mod metrics;
 pub mod sdk_auth;
+pub mod service_auth;
 pub mod shutdown;
 pub mod telemetry;
 

@@ -3,14 +3,12 @@
 //! committed through any replica (PostgreSQL LISTEN/NOTIFY on `config.changes`).
 
 mod hub;
-mod service_auth;
 mod snapshot;
 mod watch;
 
 pub mod credentials;
 
 pub use hub::ChangeHub;
-pub use service_auth::ServiceAuth;
 pub use watch::FlagSyncService;
 
 /// The channel the `config.changes` insert trigger notifies (see the migration).

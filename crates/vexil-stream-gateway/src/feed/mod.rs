@@ -9,11 +9,10 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tonic::metadata::MetadataValue;
 use tonic::transport::Endpoint;
-use tonic::Request;
 use vexil_proto::config::v1 as proto;
 use vexil_proto::config::v1::flag_sync_client::FlagSyncClient;
+use vexil_service::service_auth::BearerToken;
 
 use self::convert::{convert, mark, ConvertError, Converted};
 use crate::config::ConfigApiConfig;
@@ -98,23 +97,9 @@ impl Feed {
             .connect()
             .await
             .map_err(FeedError::Connect)?;
-        let token: Option<MetadataValue<_>> = match &self.service_token {
-            Some(token) => Some(
-                format!("Bearer {token}")
-                    .parse()
-                    .map_err(|_| FeedError::Token)?,
-            ),
-            None => None,
-        };
-        let mut client =
-            FlagSyncClient::with_interceptor(channel, move |mut request: Request<()>| {
-                if let Some(token) = &token {
-                    request
-                        .metadata_mut()
-                        .insert("authorization", token.clone());
-                }
-                Ok(request)
-            })
+        let token =
+            BearerToken::new(self.service_token.as_deref()).map_err(|_| FeedError::Token)?;
+        let mut client = FlagSyncClient::with_interceptor(channel, token)
             .max_decoding_message_size(MAX_EVENT_BYTES);
         let resume_from = self.store.sequences();
         tracing::info!(environments = resume_from.len(), "watching config-api");

@@ -134,7 +134,7 @@ async fn send(routes: CorsRoutes, method: Method, origin: &str) -> axum::respons
     router(routes).oneshot(request).await.unwrap()
 }
 
-fn header<'a>(response: &'a axum::response::Response, name: header::HeaderName) -> Option<&'a str> {
+fn header(response: &axum::response::Response, name: header::HeaderName) -> Option<&str> {
     response
         .headers()
         .get(name)

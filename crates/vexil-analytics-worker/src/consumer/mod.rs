@@ -1,0 +1,308 @@
+//! The consumer loop: reads `EventEnvelope` records in a consumer group, gathers them into
+//! per-partition batches, and writes each batch with its end offset in one PostgreSQL
+//! transaction (`store::batch`). Offsets live in PostgreSQL only (Kafka auto-commit is
+//! off; the group's Kafka offsets are committed afterwards for lag tooling but never read
+//! back), so a crash at any point replays exactly the uncommitted records.
+
+mod classify;
+mod context;
+mod dead_letter;
+
+pub use classify::{INVALID_ENVELOPE, INVALID_EVENT, UNDECODABLE_ENVELOPE};
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::BorrowedMessage;
+use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use sqlx::PgPool;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use vexil_proto::events::v1::DeadLetter;
+
+use crate::config::KafkaConfig;
+use crate::metrics::WorkerMetrics;
+use crate::store::batch::{self, CommitOutcome, PartitionBatch};
+use crate::store::offsets;
+use classify::{classify, Classified};
+use context::{Positions, WorkerContext};
+use dead_letter::DeadLetterProducer;
+
+/// A failed batch write is retried this many times (deadlocks, a database restart)
+/// before the worker gives up and stops.
+const WRITE_ATTEMPTS: u32 = 6;
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Consumes until `shutdown` fires, then writes what it has read and returns.
+pub async fn consume(
+    kafka: &KafkaConfig,
+    pool: PgPool,
+    metrics: WorkerMetrics,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let stored = offsets::load(&pool, &kafka.topic)
+        .await
+        .context("loading stored offsets")?;
+    let positions: Positions = Arc::new(Mutex::new(stored));
+    let context = WorkerContext::new(kafka.topic.clone(), positions.clone(), metrics.clone());
+    let consumer: StreamConsumer<WorkerContext> = client_config(kafka)
+        .set("group.id", &kafka.group_id)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .set(
+            "statistics.interval.ms",
+            kafka.statistics_interval.as_millis().to_string(),
+        )
+        .create_with_context(context)
+        .context("creating the Kafka consumer")?;
+    consumer
+        .subscribe(&[&kafka.topic])
+        .with_context(|| format!("subscribing to topic {}", kafka.topic))?;
+    let mut worker = Worker {
+        topic: kafka.topic.clone(),
+        consumer,
+        pool,
+        metrics,
+        positions,
+        dead_letters: DeadLetterProducer::new(kafka)
+            .context("creating the dead-letter producer")?,
+        pending: Pending::default(),
+    };
+    tracing::info!(topic = %kafka.topic, group_id = %kafka.group_id, "consuming");
+    let result = worker.run(kafka, &shutdown).await;
+    // Whatever happened, what was read and not yet written is written if possible.
+    let flushed = worker.flush().await;
+    result.and(flushed)
+}
+
+fn client_config(kafka: &KafkaConfig) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", &kafka.brokers)
+        .set("client.id", "vexil-analytics-worker");
+    for (name, value) in &kafka.properties {
+        config.set(name, value);
+    }
+    config
+}
+
+struct Worker {
+    topic: String,
+    consumer: StreamConsumer<WorkerContext>,
+    pool: PgPool,
+    metrics: WorkerMetrics,
+    positions: Positions,
+    dead_letters: DeadLetterProducer,
+    pending: Pending,
+}
+
+/// Records read and not yet written.
+#[derive(Default)]
+struct Pending {
+    started: Option<Instant>,
+    records: usize,
+    partitions: BTreeMap<i32, PartitionBatch>,
+    dead_letters: Vec<DeadLetter>,
+    ignored: u64,
+}
+
+impl Worker {
+    async fn run(
+        &mut self,
+        kafka: &KafkaConfig,
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<()> {
+        loop {
+            let deadline = self
+                .pending
+                .started
+                .map(|started| started + kafka.batch_linger);
+            let linger_over = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => return Ok(()),
+                () = sleep_until(deadline), if deadline.is_some() => true,
+                message = self.consumer.recv() => {
+                    match message {
+                        Ok(message) => take(&mut self.pending, &self.positions, &self.metrics, &self.topic, &message),
+                        Err(error) => tracing::warn!(error = %error, "consuming failed; retrying"),
+                    }
+                    false
+                }
+            };
+            if linger_over || self.pending.records >= kafka.batch_max_records {
+                self.flush().await?;
+            }
+        }
+    }
+
+    /// Dead letters first (acknowledged), then one transaction per partition.
+    async fn flush(&mut self) -> anyhow::Result<()> {
+        let pending = std::mem::take(&mut self.pending);
+        if pending.records == 0 {
+            return Ok(());
+        }
+        if !pending.dead_letters.is_empty() {
+            retry("producing dead letters", || {
+                self.dead_letters.send_all(&pending.dead_letters)
+            })
+            .await?;
+            self.metrics
+                .events("dead_lettered", pending.dead_letters.len() as u64);
+        }
+        self.metrics.events("ignored", pending.ignored);
+        let mut committed = TopicPartitionList::new();
+        for batch in pending.partitions.values() {
+            let outcome = retry("writing a batch", || batch::commit(&self.pool, batch)).await;
+            let outcome = match outcome {
+                Ok(outcome) => outcome,
+                Err(error) => {
+                    self.metrics.batch("failed");
+                    return Err(error);
+                }
+            };
+            match outcome {
+                CommitOutcome::Committed {
+                    counted,
+                    duplicates,
+                } => {
+                    self.metrics.batch("committed");
+                    self.metrics.events("counted", counted);
+                    self.metrics.events("duplicate", duplicates);
+                    self.set_position(batch.partition, batch.next_offset);
+                    committed.add_partition_offset(
+                        &self.topic,
+                        batch.partition,
+                        Offset::Offset(batch.next_offset),
+                    )?;
+                }
+                CommitOutcome::Fenced { stored_next_offset } => {
+                    self.metrics.batch("fenced");
+                    tracing::warn!(
+                        partition = batch.partition,
+                        first_offset = batch.first_offset,
+                        stored_next_offset,
+                        "batch already committed elsewhere; resuming at the stored offset"
+                    );
+                    let offset = stored_next_offset.map_or(Offset::Beginning, Offset::Offset);
+                    if let Some(stored) = stored_next_offset {
+                        self.set_position(batch.partition, stored);
+                    }
+                    if let Err(error) =
+                        self.consumer
+                            .seek(&self.topic, batch.partition, offset, Duration::ZERO)
+                    {
+                        tracing::warn!(error = %error, partition = batch.partition, "seeking to the stored offset failed");
+                    }
+                }
+            }
+        }
+        if committed.count() > 0 {
+            // Informational only (lag tooling); PostgreSQL holds the offsets that count.
+            if let Err(error) = self.consumer.commit(&committed, CommitMode::Async) {
+                tracing::debug!(error = %error, "committing offsets to Kafka failed");
+            }
+        }
+        Ok(())
+    }
+
+    fn set_position(&self, partition: i32, offset: i64) {
+        self.positions
+            .lock()
+            .expect("positions lock is never poisoned")
+            .insert(partition, offset);
+    }
+}
+
+/// Adds a record to the pending batch of its partition, unless it was committed.
+fn take(
+    pending: &mut Pending,
+    positions: &Positions,
+    metrics: &WorkerMetrics,
+    topic: &str,
+    message: &BorrowedMessage<'_>,
+) {
+    let (partition, offset) = (message.partition(), message.offset());
+    let position = positions
+        .lock()
+        .expect("positions lock is never poisoned")
+        .get(&partition)
+        .copied();
+    if position.is_some_and(|position| offset < position) {
+        metrics.events("skipped", 1);
+        return;
+    }
+    pending.started.get_or_insert_with(Instant::now);
+    pending.records += 1;
+    let batch = pending
+        .partitions
+        .entry(partition)
+        .or_insert_with(|| PartitionBatch {
+            topic: topic.to_owned(),
+            partition,
+            first_offset: offset,
+            next_offset: offset,
+            candidates: Vec::new(),
+        });
+    batch.next_offset = offset + 1;
+    match classify(message.payload()) {
+        Classified::Event(candidate) => batch.candidates.push(*candidate),
+        Classified::Ignored => pending.ignored += 1,
+        Classified::DeadLetter { reason, detail } => {
+            tracing::debug!(partition, offset, reason, "dead-lettering a record");
+            pending.dead_letters.push(DeadLetter {
+                topic: topic.to_owned(),
+                partition,
+                offset,
+                key: message.key().unwrap_or_default().to_vec(),
+                value: message.payload().unwrap_or_default().to_vec(),
+                reason: reason.to_owned(),
+                detail,
+                failed_at_unix_ms: now_unix_ms(),
+            });
+        }
+    }
+}
+
+async fn retry<T, E, F, Fut>(what: &str, mut attempt: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let mut backoff = FIRST_BACKOFF;
+    let mut attempts = 1;
+    loop {
+        match attempt().await {
+            Ok(value) => return Ok(value),
+            Err(error) if attempts < WRITE_ATTEMPTS => {
+                tracing::warn!(
+                    error = format!("{:#}", anyhow::Error::new(error)),
+                    what,
+                    "retrying"
+                );
+                tokio::time::sleep(backoff).await;
+                backoff *= 2;
+                attempts += 1;
+            }
+            Err(error) => return Err(anyhow::Error::new(error).context(what.to_owned())),
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn now_unix_ms() -> i64 {
+    let since_epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
+}

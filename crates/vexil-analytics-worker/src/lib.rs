@@ -1,0 +1,141 @@
+//! Turns the SDK events on Kafka into analytics: the only component that writes
+//! aggregates (PostgreSQL schema `analytics`), and the one that answers analytics queries
+//! (gRPC `vexil.analytics.v1.Analytics`).
+//!
+//! Owns the consumer group on `vexil.sdk-events.v1`, the dead-letter topic's producer, the
+//! `analytics` schema and its offsets, and the pure aggregation and statistics. Never
+//! reads config-api's tables, never evaluates flags, and never commits an offset before
+//! the effect of the records before it is durable: each partition batch's aggregates and
+//! its end offset are written in one transaction.
+//!
+//! Start with `run` below, then `consumer/mod.rs` (the loop), `store/batch.rs` (the
+//! transaction) and `aggregate/mod.rs` (the counting rules).
+
+pub mod aggregate;
+pub mod config;
+pub mod consumer;
+pub mod error;
+pub mod events;
+pub mod grpc;
+pub mod metrics;
+pub mod routes;
+pub mod stats;
+pub mod store;
+
+use anyhow::Context;
+use sqlx::postgres::PgPoolOptions;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use vexil_proto::analytics::v1::analytics_server::AnalyticsServer;
+use vexil_service::health::Readiness;
+
+use crate::config::Config;
+use crate::metrics::WorkerMetrics;
+
+/// Runs the worker until `shutdown` fires (or the consumer fails): the consumer, the
+/// de-duplication pruner, gRPC on `grpc`, `/health/*` and `/metrics` on `http`.
+pub async fn run(
+    config: Config,
+    http: TcpListener,
+    grpc: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let pool = PgPoolOptions::new()
+        .max_connections(config.database.max_connections)
+        .connect(&config.database.url)
+        .await
+        .context("connecting to PostgreSQL (database.url)")?;
+    let result = serve(config, pool.clone(), http, grpc, shutdown).await;
+    pool.close().await;
+    result
+}
+
+/// As [`run`], on an existing pool, which it leaves open (tests share one per database).
+pub async fn serve(
+    config: Config,
+    pool: sqlx::PgPool,
+    http: TcpListener,
+    grpc: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    if config.database.migrate {
+        sqlx::migrate!()
+            .run(&pool)
+            .await
+            .context("applying database migrations")?;
+    }
+    // Stops everything when the consumer fails, not only on the caller's signal.
+    let stop = shutdown.child_token();
+    let metrics = WorkerMetrics::new();
+    let readiness = Readiness::default();
+
+    let consumer = tokio::spawn({
+        let (kafka, pool, metrics, stop) = (
+            config.kafka.clone(),
+            pool.clone(),
+            metrics.clone(),
+            stop.clone(),
+        );
+        async move {
+            let result = consumer::consume(&kafka, pool, metrics, stop.clone()).await;
+            stop.cancel();
+            result
+        }
+    });
+    let pruner = tokio::spawn(prune_seen_payloads(
+        pool.clone(),
+        config.dedup_retention,
+        config.prune_interval,
+        stop.clone(),
+    ));
+
+    let service_auth = grpc::ServiceAuth::new(config.service_token.as_deref());
+    let analytics = AnalyticsServer::with_interceptor(
+        grpc::AnalyticsService::new(pool.clone()),
+        move |request| service_auth.check(request),
+    );
+    let grpc_address = grpc.local_addr()?;
+    let grpc_server = tonic::transport::Server::builder()
+        .add_service(analytics)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(grpc), stop.clone().cancelled_owned());
+    let http_address = http.local_addr()?;
+    let http_server = axum::serve(
+        http,
+        routes::router(readiness.clone(), metrics.registry.clone()),
+    )
+    .with_graceful_shutdown(stop.clone().cancelled_owned());
+
+    readiness.set_ready();
+    tracing::info!(%http_address, %grpc_address, "analytics-worker listening");
+    let (http_result, grpc_result) =
+        tokio::join!(async { http_server.await.context("serving HTTP") }, async {
+            grpc_server.await.context("serving gRPC")
+        },);
+    readiness.set_not_ready();
+    let consumer_result = consumer.await.context("the consumer task panicked")?;
+    pruner.await.context("the pruner task panicked")?;
+    consumer_result.and(http_result).and(grpc_result)
+}
+
+/// Deletes expired de-duplication entries every `interval`.
+async fn prune_seen_payloads(
+    pool: sqlx::PgPool,
+    retention: std::time::Duration,
+    interval: std::time::Duration,
+    stop: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(interval) => {}
+        }
+        match store::dedup::prune(&pool, retention).await {
+            Ok(deleted) => tracing::debug!(deleted, "pruned seen payloads"),
+            Err(error) => tracing::warn!(
+                error = format!("{:#}", anyhow::Error::new(error)),
+                "pruning seen payloads failed"
+            ),
+        }
+    }
+}

@@ -4,12 +4,11 @@
 //! SDKs act on the status alone (spec 5.6): 401/403/404 make them stop sending events,
 //! 400 and 5xx make them retry once, 413 drops only that payload.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-
-/// Seconds a client is asked to wait after a 503.
-pub const RETRY_AFTER_SECONDS: &str = "1";
+pub use vexil_service::error::error_chain;
+use vexil_service::error::json_error;
 
 /// What went wrong, coarsely.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -96,31 +95,6 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::to_vec(&self).expect("an error body always serializes");
-        let mut response = (
-            self.code.http_status(),
-            [(header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response();
-        if self.code == ErrorCode::Unavailable {
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from_static(RETRY_AFTER_SECONDS),
-            );
-        }
-        response
+        json_error(self.code.http_status(), &self)
     }
-}
-
-/// An error and its sources on one line, for logs.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -4,13 +4,15 @@
 //! variables), telemetry set-up, the shutdown signal, the `/health/*` routes and
 //! Prometheus metrics (`/metrics`), and the rules several services apply alike: CORS on
 //! browser routes (`cors`), the SDK key in `Authorization` (`sdk_auth`), the service token
-//! on gRPC calls (`service_auth`) and duration keys in configuration (`config`).
+//! on gRPC calls (`service_auth`), duration keys in configuration (`config`) and JSON error
+//! responses (`error`).
 //! Never knows about flags, events or any other Vexil crate.
 //!
 //! Start with `config::load` and `health::router`.
 
 pub mod config;
 pub mod cors;
+pub mod error;
 pub mod health;
 pub mod metrics;
 pub mod sdk_auth;

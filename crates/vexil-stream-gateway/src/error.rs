@@ -3,9 +3,11 @@
 
 use std::borrow::Cow;
 
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+pub use vexil_service::error::error_chain;
+use vexil_service::error::json_error;
 
 use crate::store::AuthError;
 
@@ -91,30 +93,6 @@ impl From<AuthError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::to_vec(&self).expect("an error body always serializes");
-        let mut response = (
-            self.code.http_status(),
-            [(header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response();
-        if self.code == ErrorCode::Unavailable {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
-        }
-        response
+        json_error(self.code.http_status(), &self)
     }
-}
-
-/// An error and its sources on one line, for logs.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

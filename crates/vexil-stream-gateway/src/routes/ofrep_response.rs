@@ -4,6 +4,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::Serialize;
+use vexil_service::error::json_error;
 
 /// `status` with `{"errorDetails": details}`; a 503 also says `Retry-After: 1`.
 pub fn details_response(status: StatusCode, details: &str) -> Response {
@@ -12,17 +13,12 @@ pub fn details_response(status: StatusCode, details: &str) -> Response {
     struct Details<'a> {
         error_details: &'a str,
     }
-    let body = serde_json::to_vec(&Details {
-        error_details: details,
-    })
-    .expect("a string always serializes");
-    let mut response = json_response(status, body);
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    }
-    response
+    json_error(
+        status,
+        &Details {
+            error_details: details,
+        },
+    )
 }
 
 /// `status` with a JSON body.

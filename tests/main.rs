@@ -2,5 +2,10 @@
 //! addresses `scripts/test-env` exports (see `README.md` beside this file).
 
 mod dependencies;
+mod event_log;
+mod events_end_to_end;
 mod kafka_smoke;
+mod python_sdk;
+mod scratch;
+mod stack;
 mod test_env;

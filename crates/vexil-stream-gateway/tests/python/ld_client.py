@@ -16,10 +16,13 @@ through the SDK's own Redis integration. The test talks to this script in JSON l
 - stdin, one command per line:
   {"command": "evaluate", "evaluations": [{"flag": key, "context": {...}, "default": value}]}
       calls variation_detail for each, in order
+  {"command": "track", "event": key, "context": {...}, "metricValue": number (optional)}
+      calls track; answered with {"event": "tracked"}
+  {"command": "flush"} sends the queued analytics events; answered with {"event": "flushed"}
   {"command": "status"}
-  {"command": "quit"} (end of input does the same)
+  {"command": "quit"} (end of input does the same; closing the client flushes its events)
 
-Run with: ld_client.py --mode streaming|polling --base-uri URI --sdk-key KEY
+Run with: ld_client.py --mode streaming|polling --base-uri URI --sdk-key KEY [--events-uri URI]
       or: ld_client.py --mode daemon-redis --redis-url URL --redis-prefix PREFIX
 """
 
@@ -68,6 +71,10 @@ def parse_arguments():
     parser.add_argument("--sdk-key", default="sdk-daemon-mode-needs-no-key")
     parser.add_argument("--redis-url")
     parser.add_argument("--redis-prefix", help="the gateway's prefix and environment id, joined by ':'")
+    parser.add_argument(
+        "--events-uri",
+        help="send analytics events there (event-ingest); without it the SDK sends none",
+    )
     parser.add_argument("--init-timeout", type=float, default=30.0, help="seconds to wait for the client to start")
     arguments = parser.parse_args()
     if arguments.mode == "daemon-redis":
@@ -79,10 +86,10 @@ def parse_arguments():
 
 
 def make_config(arguments):
-    # No analytics events: the test checks evaluation and data only. The events URI still
+    # Analytics events only with --events-uri (event-ingest). Without it the events URI still
     # points at the gateway, as a Relay-style configuration does, so nothing goes to
     # LaunchDarkly even if events were turned on.
-    common = dict(send_events=False, diagnostic_opt_out=True)
+    common = dict(send_events=arguments.events_uri is not None, diagnostic_opt_out=True)
     if arguments.mode == "daemon-redis":
         # Caching off: every evaluation reads Vexil's Redis, so a change shows without
         # waiting for the SDK's default 15-second cache to expire.
@@ -96,7 +103,7 @@ def make_config(arguments):
         arguments.sdk_key,
         base_uri=arguments.base_uri,
         stream_uri=arguments.base_uri,
-        events_uri=arguments.base_uri,
+        events_uri=arguments.events_uri or arguments.base_uri,
         stream=arguments.mode == "streaming",
         # The SDK's minimum (and default); smaller values are raised to it.
         poll_interval=30,
@@ -181,6 +188,13 @@ def main():
             name = command.get("command")
             if name == "evaluate":
                 emit({"event": "evaluations", "results": evaluate(client, command["evaluations"])})
+            elif name == "track":
+                context = Context.from_dict(command["context"])
+                client.track(command["event"], context, metric_value=command.get("metricValue"))
+                emit({"event": "tracked"})
+            elif name == "flush":
+                client.flush()
+                emit({"event": "flushed"})
             elif name == "status":
                 emit({"event": "status", **status(client, store)})
             elif name == "quit":

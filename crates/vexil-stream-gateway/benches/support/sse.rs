@@ -75,11 +75,16 @@ impl SseConnection {
     pub async fn next_event(&mut self) -> anyhow::Result<Option<Event>> {
         loop {
             if let Some(end) = find(&self.body, b"\n\n") {
-                let message: Vec<u8> = self.body.drain(..end + 2).collect();
-                if message.starts_with(b":") {
-                    continue;
+                let event = if self.body.starts_with(b":") {
+                    None
+                } else {
+                    Some(parse(&self.body[..end])?)
+                };
+                self.body.drain(..end + 2);
+                match event {
+                    Some(event) => return Ok(Some(event)),
+                    None => continue,
                 }
-                return Ok(Some(parse(&message[..end])?));
             }
             match self.decode_chunk()? {
                 Chunk::Data => {}

@@ -181,13 +181,31 @@ impl Worker {
                 }
                 CommitOutcome::Fenced { stored_next_offset } => {
                     self.metrics.batch("fenced");
-                    tracing::warn!(
-                        partition = batch.partition,
-                        first_offset = batch.first_offset,
-                        stored_next_offset,
-                        "batch already committed elsewhere; resuming at the stored offset"
-                    );
-                    let offset = stored_next_offset.map_or(Offset::Beginning, Offset::Offset);
+                    let offset = match stored_next_offset {
+                        // Records between the stored offset and this batch never arrived:
+                        // the broker skipped them. tansu 0.6 answers a fetch from inside a
+                        // record batch with the next batch, where Kafka returns the batch
+                        // that holds the offset. Re-read the partition from its beginning;
+                        // `take` passes over what is committed.
+                        Some(stored) if stored < batch.first_offset => {
+                            tracing::warn!(
+                                partition = batch.partition,
+                                first_offset = batch.first_offset,
+                                stored_next_offset = stored,
+                                "the broker skipped records after the stored offset; re-reading the partition from its beginning"
+                            );
+                            Offset::Beginning
+                        }
+                        _ => {
+                            tracing::warn!(
+                                partition = batch.partition,
+                                first_offset = batch.first_offset,
+                                stored_next_offset,
+                                "batch already committed elsewhere; resuming at the stored offset"
+                            );
+                            stored_next_offset.map_or(Offset::Beginning, Offset::Offset)
+                        }
+                    };
                     if let Some(stored) = stored_next_offset {
                         self.set_position(batch.partition, stored);
                     }

@@ -19,10 +19,12 @@ pub async fn load(pool: &PgPool, topic: &str) -> Result<HashMap<i32, i64>, sqlx:
         .collect())
 }
 
-/// Moves the partition's offset to `next_offset` when nothing at or after `first_offset`
-/// was committed yet, and locks the row until the transaction ends. False when another
-/// consumer (or an earlier life of this one) already committed part of the batch: the
-/// batch must be dropped and consumption resume at [`stored`].
+/// Moves the partition's offset to `next_offset` when the batch starts exactly where the
+/// stored offset points (or nothing is stored yet), and locks the row until the transaction
+/// ends. False otherwise: another consumer (or an earlier life of this one) committed part
+/// of the batch, or records between the stored offset and the batch were never seen here
+/// (a prefetched record arriving after a seek, say). Either way the batch is dropped and
+/// consumption resumes at [`stored`], so no offset ever moves past an unprocessed record.
 pub async fn advance(
     connection: &mut PgConnection,
     topic: &str,
@@ -36,7 +38,7 @@ pub async fn advance(
         VALUES ($1, $2, $4)
         ON CONFLICT (topic, partition) DO UPDATE
             SET next_offset = EXCLUDED.next_offset, updated_at = now()
-            WHERE stored.next_offset <= $3
+            WHERE stored.next_offset = $3
         RETURNING next_offset
         "#,
         topic,

@@ -23,7 +23,7 @@ use bytes::Bytes;
 use futures_util::Stream;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::time::{Instant, Interval, MissedTickBehavior, Sleep};
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 pub use client::{ClientFrames, PingFrames};
 
@@ -88,7 +88,9 @@ pub struct Connection<R = ServerFrames> {
     sent_sequence: u64,
     heartbeat: Interval,
     expiry: Option<Pin<Box<Sleep>>>,
-    shutdown: CancellationToken,
+    /// Registered with the token once per stream: waiting on `cancelled()` anew for every
+    /// frame would take the token's lock twice per frame for each of thousands of streams.
+    shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
 }
 
 impl Connection<ServerFrames> {
@@ -153,7 +155,7 @@ impl<R: Renderer> Connection<R> {
             sent_sequence: sequence,
             heartbeat,
             expiry: opening.expires_at.map(timer),
-            shutdown: opening.shutdown,
+            shutdown: Box::pin(opening.shutdown.cancelled_owned()),
         }
     }
 
@@ -173,7 +175,7 @@ impl<R: Renderer> Connection<R> {
         loop {
             tokio::select! {
                 biased;
-                _ = self.shutdown.cancelled() => return None,
+                _ = self.shutdown.as_mut() => return None,
                 _ = wait(&mut self.expiry) => {
                     if !self.recheck() {
                         tracing::debug!(environment_id = %self.authenticated.environment_id, "credential expired, closing stream");

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use vexil_proto::events::v1::{DEAD_LETTER_TOPIC, SDK_EVENTS_TOPIC};
+use vexil_service::config::{duration_millis, duration_seconds};
 use vexil_service::telemetry::TelemetryConfig;
 
 /// Everything analytics-worker reads at startup. Defaults suit a local development stack.
@@ -122,35 +123,5 @@ impl Config {
     /// Defaults < `vexil.toml` < `VEXIL_*` variables.
     pub fn load() -> Result<Config, Box<figment::Error>> {
         vexil_service::config::load()
-    }
-}
-
-/// Durations named `*_interval`, `*_linger`, `*_timeout` are milliseconds.
-mod duration_millis {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_u64(duration.as_millis() as u64)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-        u64::deserialize(deserializer).map(Duration::from_millis)
-    }
-}
-
-/// Retention durations are whole seconds (`dedup_retention = 86400`).
-mod duration_seconds {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_u64(duration.as_secs())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-        u64::deserialize(deserializer).map(Duration::from_secs)
     }
 }

@@ -90,7 +90,10 @@ pub async fn serve(
         stop.clone(),
     ));
 
-    let service_auth = grpc::ServiceAuth::new(config.service_token.as_deref());
+    let service_auth = vexil_service::service_auth::ServiceAuth::new(
+        "analytics-worker",
+        config.service_token.as_deref(),
+    );
     let analytics = AnalyticsServer::with_interceptor(
         grpc::AnalyticsService::new(pool.clone()),
         move |request| service_auth.check(request),

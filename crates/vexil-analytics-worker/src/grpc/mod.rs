@@ -1,7 +1,6 @@
 //! The gRPC `vexil.analytics.v1.Analytics` service: validates requests, reads through
 //! `store::queries`, answers. One file per call.
 
-pub mod auth;
 mod contexts;
 mod experiments;
 mod stale;
@@ -17,8 +16,6 @@ use vexil_proto::analytics::v1::{
 };
 
 use crate::error::ApiError;
-
-pub use auth::ServiceAuth;
 
 #[derive(Clone)]
 pub struct AnalyticsService {

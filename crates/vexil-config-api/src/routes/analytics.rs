@@ -15,6 +15,7 @@ use super::lookup;
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store::environments::Environment;
 use crate::store::flags::{self, FlagRow};
 
 /// The window stale flags are judged on (issue 5: "over the last 7 days").
@@ -142,15 +143,8 @@ async fn usage(
     if from >= to {
         return Err(ApiError::bad_request("from: must be before `to`"));
     }
-    let (environment, flag) = {
-        let mut connection = state.pool.acquire().await?;
-        let (project, environment) =
-            lookup::project_environment(&mut connection, &project_key, &environment_key).await?;
-        (
-            environment,
-            lookup::flag(&mut connection, &project, &flag_key).await?,
-        )
-    };
+    let (environment, flag) =
+        environment_and_flag(&state, &project_key, &environment_key, &flag_key).await?;
     let answer = state
         .analytics
         .flag_usage(proto::FlagUsageRequest {
@@ -247,15 +241,8 @@ async fn experiment(
     if parameters.metric.is_empty() {
         return Err(ApiError::bad_request("metric: must not be empty"));
     }
-    let (environment, flag) = {
-        let mut connection = state.pool.acquire().await?;
-        let (project, environment) =
-            lookup::project_environment(&mut connection, &project_key, &environment_key).await?;
-        (
-            environment,
-            lookup::flag(&mut connection, &project, &flag_key).await?,
-        )
-    };
+    let (environment, flag) =
+        environment_and_flag(&state, &project_key, &environment_key, &flag_key).await?;
     let answer = state
         .analytics
         .experiment_statistics(proto::ExperimentStatisticsRequest {
@@ -457,6 +444,20 @@ async fn stale(
         window_days: STALE_WINDOW_DAYS,
         items,
     }))
+}
+
+/// The environment and the flag a path names (404 naming whichever is missing).
+async fn environment_and_flag(
+    state: &AppState,
+    project_key: &str,
+    environment_key: &str,
+    flag_key: &str,
+) -> ApiResult<(Environment, FlagRow)> {
+    let mut connection = state.pool.acquire().await?;
+    let (project, environment) =
+        lookup::project_environment(&mut connection, project_key, environment_key).await?;
+    let flag = lookup::flag(&mut connection, &project, flag_key).await?;
+    Ok((environment, flag))
 }
 
 fn unix_ms(at: OffsetDateTime) -> i64 {

@@ -1,5 +1,5 @@
 //! One SSE connection's lifecycle, independent of HTTP: the first frame, then a frame per
-//! environment change, heartbeats when idle, and the end of the stream at shutdown, when
+//! environment change, a heartbeat comment every interval, and the end of the stream at shutdown, when
 //! the environment is deleted, or when the credential stops working.
 //!
 //! What the frames say is a [`Renderer`]'s business: [`ServerFrames`] forwards the
@@ -193,8 +193,10 @@ impl<R: Renderer> Connection<R> {
                     Ok(StreamEvent { sequence, notice: Notice::Frame(frame), changed }) => {
                         match self.renderer.item_changed(&self.store, sequence, changed.as_ref(), &frame) {
                             Step::Send(frame) => {
+                                // The heartbeat keeps its own beat: re-arming its timer
+                                // for every frame of every stream costs more than an
+                                // occasional comment between frames.
                                 self.sent_sequence = sequence;
-                                self.heartbeat.reset();
                                 return Some(frame);
                             }
                             Step::Skip => self.sent_sequence = sequence,

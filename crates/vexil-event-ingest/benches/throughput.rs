@@ -1,0 +1,531 @@
+//! Ingest throughput: the `vexil-event-ingest` binary as its own process (so its CPU time
+//! can be read from `/proc/<pid>/stat`), config-api in this process on a scratch database
+//! for credentials, the tansu broker of `VEXIL_TEST_KAFKA_BROKERS`. Concurrent clients post
+//! realistic schema-4 payloads (50, 200 and 500 events; plain and gzip) for 10 s each.
+//! Then a bare rdkafka `FutureProducer`, configured like ingest's, produces exactly the
+//! records ingest made of the same payloads, with the same requests in flight.
+//!
+//! `DATABASE_URL=... VEXIL_TEST_KAFKA_BROKERS=... cargo bench -p vexil-event-ingest --bench throughput`
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use bytes::Bytes;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::OwnedHeaders;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::ClientConfig;
+use vexil_event_ingest::credentials::ResolvedCredential;
+use vexil_event_ingest::envelope::Batch;
+use vexil_event_ingest::events::{parse_analytics, validate_event};
+use vexil_event_ingest::kafka::Record;
+use vexil_event_ingest::sdk_request::{SdkRequest, Source};
+use vexil_proto::config::v1::CredentialKind;
+
+use support::{cpu_seconds_of, load_average, Rng};
+
+/// Requests in flight at any time, from the HTTP clients and from the bare producer.
+const CONCURRENCY: usize = 32;
+/// Distinct payloads per size; clients cycle through them.
+const BODIES: usize = 32;
+const SIZES: [usize; 3] = [50, 200, 500];
+const WARM_UP: Duration = Duration::from_secs(2);
+const MEASURE: Duration = Duration::from_secs(10);
+const PARTITIONS: i32 = 12;
+const LINGER_MS: u64 = 5;
+const PRODUCE_TIMEOUT_MS: u64 = 5000;
+
+fn main() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(support::with_scratch_databases(
+        &["config_api"],
+        |pools| async move {
+            let brokers = support::brokers()?;
+            let topic = support::unique("events").replace('_', "-");
+            let topics = support::Topics::create(&[(&topic, PARTITIONS)]).await?;
+            let outcome = bench(pools[0].clone(), &brokers, &topic).await;
+            topics.delete().await;
+            outcome
+        },
+    ))
+}
+
+async fn bench(pool: sqlx::PgPool, brokers: &str, topic: &str) -> anyhow::Result<()> {
+    let config_api = support::ConfigApi::start(pool, None).await?;
+    let flags: Vec<String> = (0..support::FLAGS).map(|i| format!("flag-{i}")).collect();
+    let (environment_id, sdk_key) = config_api.create_environment(&flags).await?;
+    let ingest = IngestProcess::spawn(config_api.grpc, brokers, topic)?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()?;
+    support::wait_until_ready(&client, ingest.address, "event-ingest")
+        .await
+        .with_context(|| ingest.log_tail())?;
+    let tansu = support::tansu_pid(brokers);
+    println!(
+        "event-ingest pid {}, tansu pid {}, {CONCURRENCY} requests in flight, {} s per scenario",
+        ingest.pid,
+        tansu.as_deref().unwrap_or("not found"),
+        MEASURE.as_secs()
+    );
+    println!(
+        "{:<26} {:>11} {:>9} {:>12} {:>9} {:>9} {:>7}",
+        "scenario", "events/s", "cpu s", "events/cpu-s", "tansu s", "client s", "load"
+    );
+
+    let now = support::now_unix_ms();
+    let mut rows = Vec::new();
+    for size in SIZES {
+        let bodies: Vec<Vec<u8>> = (0..BODIES)
+            .map(|i| support::analytics_payload(&mut Rng::new((size * 1000 + i) as u64), size, now))
+            .collect();
+        let mut ingest_rates = Vec::new();
+        for gzip in [false, true] {
+            let sent: Vec<Bytes> = bodies
+                .iter()
+                .map(|body| {
+                    Bytes::from(if gzip {
+                        support::gzip(body)
+                    } else {
+                        body.clone()
+                    })
+                })
+                .collect();
+            let mean_bytes = sent.iter().map(Bytes::len).sum::<usize>() / sent.len();
+            let load = load_average();
+            let measured = measure(
+                || {
+                    let (client, url, key, sent) = (
+                        client.clone(),
+                        ingest.url("/bulk"),
+                        sdk_key.clone(),
+                        sent.clone(),
+                    );
+                    move |stop: Arc<AtomicBool>,
+                          events: Arc<AtomicU64>,
+                          failures: Arc<AtomicU64>| {
+                        post_loop(client, url, key, sent, gzip, size, stop, events, failures)
+                    }
+                },
+                &ingest.pid.to_string(),
+                tansu.as_deref(),
+            )
+            .await?;
+            let name = format!(
+                "ingest {size}/req {} ({} B)",
+                if gzip { "gzip" } else { "json" },
+                mean_bytes
+            );
+            measured.print(&name, &load);
+            ingest_rates.push(measured);
+        }
+
+        let records: Vec<Arc<(Vec<Record>, OwnedHeaders)>> = bodies
+            .iter()
+            .enumerate()
+            .map(|(i, body)| Arc::new(records_of(body, &environment_id, i)))
+            .collect();
+        let producer: FutureProducer = producer_config(brokers).create()?;
+        let load = load_average();
+        let bare = measure(
+            || {
+                let (producer, records, topic) =
+                    (producer.clone(), records.clone(), topic.to_owned());
+                move |stop: Arc<AtomicBool>, events: Arc<AtomicU64>, failures: Arc<AtomicU64>| {
+                    produce_loop(producer, records, topic, stop, events, failures)
+                }
+            },
+            "self",
+            tansu.as_deref(),
+        )
+        .await?;
+        bare.print(&format!("bare producer {size}/req"), &load);
+        for (gzip, measured) in [false, true].iter().zip(&ingest_rates) {
+            println!(
+                "  ratio {size}/req {}: per CPU-second {:.2}, wall {:.2}",
+                if *gzip { "gzip" } else { "json" },
+                measured.per_cpu_second() / bare.per_cpu_second(),
+                measured.per_second() / bare.per_second()
+            );
+        }
+        let (validate, envelope) = split_cost(&bodies, &environment_id);
+        println!(
+            "  ingest code per event, outside HTTP and Kafka ({size}/req): parse + validate {:.0} ns, envelope + key {:.0} ns",
+            validate * 1e9,
+            envelope * 1e9
+        );
+        rows.push((size, ingest_rates, bare));
+    }
+    if let Some(failures) = rows
+        .iter()
+        .flat_map(|(_, ingest, bare)| ingest.iter().chain(std::iter::once(bare)))
+        .map(|measured| measured.failures)
+        .find(|failures| *failures > 0)
+    {
+        println!("WARNING: {failures} requests failed in some scenario; see above");
+    }
+    drop(ingest);
+    config_api.stop().await
+}
+
+/// What one scenario did in its measured window.
+struct Measured {
+    events: u64,
+    failures: u64,
+    wall: Duration,
+    cpu: f64,
+    tansu_cpu: Option<f64>,
+    client_cpu: f64,
+}
+
+impl Measured {
+    fn per_second(&self) -> f64 {
+        self.events as f64 / self.wall.as_secs_f64()
+    }
+
+    fn per_cpu_second(&self) -> f64 {
+        self.events as f64 / self.cpu
+    }
+
+    fn print(&self, name: &str, load: &str) {
+        println!(
+            "{name:<26} {:>11.0} {:>9.2} {:>12.0} {:>9} {:>9.2} {load:>7}{}",
+            self.per_second(),
+            self.cpu,
+            self.per_cpu_second(),
+            self.tansu_cpu
+                .map_or_else(|| "?".to_owned(), |cpu| format!("{cpu:.2}")),
+            self.client_cpu,
+            if self.failures > 0 {
+                format!("  ({} failed)", self.failures)
+            } else {
+                String::new()
+            }
+        );
+    }
+}
+
+/// Runs `CONCURRENCY` copies of the loop `make` builds, warms up, then measures events
+/// completed, wall time and the CPU time of `process` (a pid, or `self`), tansu and this
+/// process over `MEASURE`.
+async fn measure<M, L, F>(make: M, process: &str, tansu: Option<&str>) -> anyhow::Result<Measured>
+where
+    M: Fn() -> L,
+    L: FnOnce(Arc<AtomicBool>, Arc<AtomicU64>, Arc<AtomicU64>) -> F,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let stop = Arc::new(AtomicBool::new(false));
+    let events = Arc::new(AtomicU64::new(0));
+    let failures = Arc::new(AtomicU64::new(0));
+    let tasks: Vec<_> = (0..CONCURRENCY)
+        .map(|_| tokio::spawn(make()(stop.clone(), events.clone(), failures.clone())))
+        .collect();
+    tokio::time::sleep(WARM_UP).await;
+    let tansu_cpu = |pid: Option<&str>| pid.and_then(|pid| cpu_seconds_of(pid).ok());
+    let (cpu_0, tansu_0, self_0) = (
+        cpu_seconds_of(process)?,
+        tansu_cpu(tansu),
+        cpu_seconds_of("self")?,
+    );
+    let (events_0, failures_0) = (
+        events.load(Ordering::Relaxed),
+        failures.load(Ordering::Relaxed),
+    );
+    let started = Instant::now();
+    tokio::time::sleep(MEASURE).await;
+    let (cpu_1, tansu_1, self_1) = (
+        cpu_seconds_of(process)?,
+        tansu_cpu(tansu),
+        cpu_seconds_of("self")?,
+    );
+    let (events_1, failures_1) = (
+        events.load(Ordering::Relaxed),
+        failures.load(Ordering::Relaxed),
+    );
+    let wall = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    for task in tasks {
+        task.await?;
+    }
+    Ok(Measured {
+        events: events_1 - events_0,
+        failures: failures_1 - failures_0,
+        wall,
+        cpu: cpu_1 - cpu_0,
+        tansu_cpu: tansu_0.zip(tansu_1).map(|(before, after)| after - before),
+        client_cpu: self_1 - self_0,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn post_loop(
+    client: reqwest::Client,
+    url: String,
+    sdk_key: String,
+    bodies: Vec<Bytes>,
+    gzip: bool,
+    events_per_body: usize,
+    stop: Arc<AtomicBool>,
+    events: Arc<AtomicU64>,
+    failures: Arc<AtomicU64>,
+) {
+    let mut next = (uuid::Uuid::new_v4().as_u128() % BODIES as u128) as usize;
+    while !stop.load(Ordering::Relaxed) {
+        let mut request = client
+            .post(&url)
+            .header("authorization", &sdk_key)
+            .header("content-type", "application/json")
+            .header("user-agent", "RubyClient/8.3.0")
+            .header("x-launchdarkly-event-schema", "4")
+            .header(
+                "x-launchdarkly-payload-id",
+                uuid::Uuid::new_v4().to_string(),
+            )
+            .body(bodies[next].clone());
+        if gzip {
+            request = request.header("content-encoding", "gzip");
+        }
+        next = (next + 1) % bodies.len();
+        match request.send().await {
+            Ok(response) if response.status() == reqwest::StatusCode::ACCEPTED => {
+                events.fetch_add(events_per_body as u64, Ordering::Relaxed);
+            }
+            Ok(response) => {
+                failures.fetch_add(1, Ordering::Relaxed);
+                eprintln!("ingest answered {}", response.status());
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => {
+                failures.fetch_add(1, Ordering::Relaxed);
+                eprintln!("request failed: {error}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+/// Like ingest's producer: a request's records are all enqueued, then awaited together.
+async fn produce_loop(
+    producer: FutureProducer,
+    bodies: Vec<Arc<(Vec<Record>, OwnedHeaders)>>,
+    topic: String,
+    stop: Arc<AtomicBool>,
+    events: Arc<AtomicU64>,
+    failures: Arc<AtomicU64>,
+) {
+    let mut next = (uuid::Uuid::new_v4().as_u128() % BODIES as u128) as usize;
+    while !stop.load(Ordering::Relaxed) {
+        let body = bodies[next].clone();
+        next = (next + 1) % bodies.len();
+        let (records, headers) = &*body;
+        let timestamp = support::now_unix_ms();
+        let mut deliveries = Vec::with_capacity(records.len());
+        for record in records {
+            loop {
+                let outgoing = FutureRecord::to(&topic)
+                    .key(&record.key)
+                    .payload(&record.value)
+                    .headers(headers.clone())
+                    .timestamp(timestamp);
+                match producer.send_result(outgoing) {
+                    Ok(delivery) => {
+                        deliveries.push(delivery);
+                        break;
+                    }
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                    Err((error, _)) => {
+                        eprintln!("bare producer: {error}");
+                        failures.fetch_add(1, Ordering::Relaxed);
+                        return;
+                    }
+                }
+            }
+        }
+        let acknowledged = futures_util::future::join_all(deliveries).await;
+        if acknowledged.iter().all(|ack| matches!(ack, Ok(Ok(_)))) {
+            events.fetch_add(records.len() as u64, Ordering::Relaxed);
+        } else {
+            failures.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Seconds per event of ingest's own per-event code, timed in this process over about a
+/// second each: splitting and validating the events, then also building their records.
+fn split_cost(bodies: &[Vec<u8>], environment_id: &str) -> (f64, f64) {
+    let time = |work: &dyn Fn(&[u8], usize) -> usize| {
+        let started = Instant::now();
+        let mut events = 0;
+        while started.elapsed() < Duration::from_secs(1) {
+            for (index, body) in bodies.iter().enumerate() {
+                events += std::hint::black_box(work(body, index));
+            }
+        }
+        started.elapsed().as_secs_f64() / events as f64
+    };
+    let validate = time(&|body, _| {
+        let events = parse_analytics(body).expect("JSON arrays");
+        events
+            .iter()
+            .filter(|event| validate_event(event.get()).is_ok())
+            .count()
+    });
+    let with_records = time(&|body, index| records_of(body, environment_id, index).0.len());
+    (validate, with_records - validate)
+}
+
+/// The records ingest makes of `body`, built with ingest's own code.
+fn records_of(body: &[u8], environment_id: &str, index: usize) -> (Vec<Record>, OwnedHeaders) {
+    let credential = ResolvedCredential {
+        environment_id: environment_id.to_owned(),
+        project_key: support::PROJECT.to_owned(),
+        environment_key: "test".to_owned(),
+        kind: CredentialKind::ServerSdkKey,
+    };
+    let request = SdkRequest {
+        payload_id: format!("8c1f2e7a-4b3d-4e9a-9f00-{index:012}"),
+        is_payload_id_generated: false,
+        user_agent: "RubyClient/8.3.0".to_owned(),
+        wrapper: String::new(),
+        tags: String::new(),
+        event_schema: 4,
+        traceparent: None,
+        tracestate: None,
+    };
+    let batch = Batch {
+        credential: &credential,
+        request: &request,
+        source: Source::Server,
+        received_at_unix_ms: support::now_unix_ms(),
+    };
+    let events = parse_analytics(body).expect("the bench's payloads are JSON arrays");
+    let records = events
+        .iter()
+        .enumerate()
+        .map(|(i, event)| {
+            let valid = validate_event(event.get()).expect("the bench's events are valid");
+            batch.record(i, event.get(), &valid)
+        })
+        .collect();
+    (records, batch.headers())
+}
+
+/// Ingest's producer settings (`src/kafka/producer.rs`) with its defaults.
+fn producer_config(brokers: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", brokers)
+        .set("client.id", "vexil-ingest-bench-bare")
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("compression.type", "lz4")
+        .set("linger.ms", LINGER_MS.to_string())
+        .set("message.timeout.ms", PRODUCE_TIMEOUT_MS.to_string())
+        .set("request.timeout.ms", PRODUCE_TIMEOUT_MS.to_string());
+    config
+}
+
+/// The `vexil-event-ingest` binary as a child process, configured through `VEXIL_*`
+/// variables; stopped with SIGTERM on drop.
+struct IngestProcess {
+    address: std::net::SocketAddr,
+    pid: u32,
+    log: std::path::PathBuf,
+    child: Child,
+}
+
+impl IngestProcess {
+    fn spawn(
+        grpc: std::net::SocketAddr,
+        brokers: &str,
+        topic: &str,
+    ) -> anyhow::Result<IngestProcess> {
+        let address = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+        let log =
+            std::env::temp_dir().join(format!("vexil-ingest-bench-{}.log", std::process::id()));
+        let binary = env!("CARGO_BIN_EXE_vexil-event-ingest");
+        // `VEXIL_BENCH_INGEST_WRAPPER="perf record -g"` runs ingest under a profiler.
+        let mut command = match std::env::var("VEXIL_BENCH_INGEST_WRAPPER") {
+            Ok(wrapper) if !wrapper.trim().is_empty() => {
+                let mut words = wrapper.split_whitespace();
+                let mut command = Command::new(words.next().expect("a non-empty wrapper"));
+                command.args(words).arg(binary);
+                command
+            }
+            _ => Command::new(binary),
+        };
+        // Ingest refuses unknown `VEXIL_*` keys, so the bench's own must not reach it.
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("VEXIL_") {
+                command.env_remove(name);
+            }
+        }
+        let child = command
+            .current_dir(std::env::temp_dir())
+            .env("VEXIL_HTTP__LISTEN", address.to_string())
+            .env("VEXIL_CONFIG_API__GRPC_URL", format!("http://{grpc}"))
+            .env("VEXIL_SERVICE_TOKEN", support::SERVICE_TOKEN)
+            .env("VEXIL_KAFKA__BROKERS", brokers)
+            .env("VEXIL_KAFKA__TOPIC", topic)
+            .env("VEXIL_KAFKA__CREATE_TOPIC", "false")
+            .env("VEXIL_KAFKA__LINGER", LINGER_MS.to_string())
+            .env(
+                "VEXIL_KAFKA__PRODUCE_TIMEOUT",
+                PRODUCE_TIMEOUT_MS.to_string(),
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log)?)
+            .spawn()
+            .context("starting the vexil-event-ingest binary")?;
+        Ok(IngestProcess {
+            address,
+            pid: child.id(),
+            log,
+            child,
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        format!(
+            "event-ingest's log ({}) ends:\n{}",
+            self.log.display(),
+            lines[lines.len().saturating_sub(10)..].join("\n")
+        )
+    }
+}
+
+impl Drop for IngestProcess {
+    /// SIGTERM (so a profiler wrapping it writes its output), SIGKILL after 30 s.
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid.to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

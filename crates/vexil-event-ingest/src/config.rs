@@ -173,9 +173,7 @@ impl Config {
     /// Checks what the types alone cannot, naming the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let url = &self.config_api.grpc_url;
-        if !(url.starts_with("http://") || url.starts_with("https://"))
-            || tonic::transport::Endpoint::from_shared(url.clone()).is_err()
-        {
+        if !vexil_service::config::is_grpc_url(url) {
             return Err(ConfigError::GrpcUrl { url: url.clone() });
         }
         if self.config_api.request_timeout.is_zero() {

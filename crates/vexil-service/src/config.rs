@@ -33,6 +33,13 @@ pub fn figment<T: Serialize + Default>() -> Figment {
         .merge(Env::prefixed(ENV_PREFIX).split("__"))
 }
 
+/// Whether `url` can address another service's gRPC endpoint (`http://` or `https://`,
+/// and accepted by tonic), for the `*.grpc_url` keys services check at startup.
+pub fn is_grpc_url(url: &str) -> bool {
+    (url.starts_with("http://") || url.starts_with("https://"))
+        && tonic::transport::Endpoint::from_shared(url.to_owned()).is_ok()
+}
+
 /// A `Duration` written as whole milliseconds in configuration (`init_timeout = 5000`),
 /// the unit of every service's timeouts and intervals: `#[serde(with = "duration_millis")]`.
 pub mod duration_millis {
@@ -68,6 +75,15 @@ pub mod duration_seconds {
 #[cfg(test)]
 #[allow(clippy::result_large_err)] // figment::Jail closures return figment::Error
 mod tests {
+
+    #[test]
+    fn grpc_urls_need_an_http_scheme() {
+        assert!(super::is_grpc_url("http://127.0.0.1:8031"));
+        assert!(super::is_grpc_url("https://config-api.internal:8031"));
+        assert!(!super::is_grpc_url("127.0.0.1:8031"));
+        assert!(!super::is_grpc_url("grpc://config-api:8031"));
+        assert!(!super::is_grpc_url("http://bad host"));
+    }
     use super::*;
     use serde::Deserialize;
 

@@ -24,13 +24,39 @@ where
 }
 
 /// The figment behind [`load`], for services that want to add a provider first.
+///
+/// A configuration with a `telemetry` section also reads OpenTelemetry's standard
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` and `OTEL_SERVICE_NAME`, below the file and `VEXIL_*`, as
+/// `telemetry.otlp_endpoint` and `telemetry.service_name`.
 pub fn figment<T: Serialize + Default>() -> Figment {
-    Figment::from(Serialized::defaults(T::default()))
+    let defaults = Figment::from(Serialized::defaults(T::default()));
+    let defaults = if defaults.find_value("telemetry").is_ok() {
+        defaults.merge(otel_variables())
+    } else {
+        defaults
+    };
+    defaults
         .merge(Toml::file(Env::var_or(
             CONFIG_FILE_VARIABLE,
             DEFAULT_CONFIG_FILE,
         )))
         .merge(Env::prefixed(ENV_PREFIX).split("__"))
+}
+
+/// OpenTelemetry's standard variables for the settings Vexil has keys for.
+fn otel_variables() -> Env {
+    const VARIABLES: [(&str, &str); 2] = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "telemetry.otlp_endpoint"),
+        ("OTEL_SERVICE_NAME", "telemetry.service_name"),
+    ];
+    Env::raw()
+        .only(&VARIABLES.map(|(variable, _)| variable))
+        .map(|variable| {
+            VARIABLES
+                .iter()
+                .find(|(name, _)| variable == *name)
+                .map_or(variable.into(), |(_, key)| (*key).into())
+        })
 }
 
 /// Whether `url` can address another service's gRPC endpoint (`http://` or `https://`,

@@ -19,6 +19,9 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::{Metric, Registry};
+use tracing::Instrument;
+
+use crate::telemetry;
 
 const CONTENT_TYPE_OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
@@ -104,7 +107,9 @@ async fn serve(State(metrics): State<Metrics>) -> Response {
     ([(CONTENT_TYPE, CONTENT_TYPE_OPENMETRICS)], metrics.encode()).into_response()
 }
 
-/// Middleware counting and timing every request; add it with
+/// Middleware counting and timing every request and, when the service exports traces,
+/// running it in a server span that continues the caller's `traceparent`
+/// (`telemetry::propagation`); add it with
 /// `.layer(axum::middleware::from_fn_with_state(metrics, vexil_service::metrics::track))`
 /// after the routes and the fallback (axum applies a layer only to what is there).
 pub async fn track(State(metrics): State<Metrics>, request: Request, next: Next) -> Response {
@@ -113,8 +118,10 @@ pub async fn track(State(metrics): State<Metrics>, request: Request, next: Next)
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let span = telemetry::http_server_span(&method, &route, request.headers());
     let started = Instant::now();
-    let response = next.run(request).await;
+    let response = next.run(request).instrument(span.clone()).await;
+    telemetry::record_http_status(&span, response.status());
     let labels = RouteLabels { method, route };
     metrics
         .durations

@@ -1,6 +1,8 @@
 //! The shared service token on gRPC calls between Vexil services
 //! (`authorization: Bearer <token>`, the token from `VEXIL_SERVICE_TOKEN`): [`ServiceAuth`]
-//! checks it on a server, [`BearerToken`] adds it on a client.
+//! checks it on a server, [`BearerToken`] adds it on a client, along with the trace context.
+//! (The server's side of the trace is `telemetry::grpc_server_span`, given to tonic's
+//! `trace_fn`: an interceptor runs too late to parent the call's span.)
 
 use std::sync::Arc;
 
@@ -75,7 +77,8 @@ impl Interceptor for ServiceAuth {
 }
 
 /// A tonic client interceptor adding `authorization: Bearer <service token>` to every
-/// call, or nothing when no token is configured.
+/// call, or nothing when no token is configured, and the caller's trace context
+/// (`traceparent`) when the service exports traces.
 #[derive(Clone, Default)]
 pub struct BearerToken(Option<MetadataValue<Ascii>>);
 
@@ -108,6 +111,7 @@ impl Interceptor for BearerToken {
         if let Some(token) = &self.0 {
             request.metadata_mut().insert(AUTHORIZATION, token.clone());
         }
+        crate::telemetry::propagation::inject_grpc(request.metadata_mut());
         Ok(request)
     }
 }

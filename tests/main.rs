@@ -2,6 +2,7 @@
 //! addresses `scripts/test-env` exports (see `README.md` beside this file).
 
 mod dependencies;
+mod deploy;
 mod event_log;
 mod events_end_to_end;
 mod kafka_smoke;

@@ -123,8 +123,8 @@ fn compose_services_have_health_checks_and_wait_for_what_they_need() {
         );
     }
     for (name, port) in SERVICES {
-        let test = serde_yaml::to_string(&compose_service(&compose, name)["healthcheck"]["test"])
-            .unwrap();
+        let test =
+            serde_yaml::to_string(&compose_service(&compose, name)["healthcheck"]["test"]).unwrap();
         assert!(
             test.contains(&format!("127.0.0.1:{port}/health/ready")),
             "{name}'s health check must ask /health/ready on {port}: {test}"
@@ -135,7 +135,10 @@ fn compose_services_have_health_checks_and_wait_for_what_they_need() {
         ("config-api", &[("postgres", "service_healthy")]),
         (
             "stream-gateway",
-            &[("config-api", "service_healthy"), ("redis", "service_healthy")],
+            &[
+                ("config-api", "service_healthy"),
+                ("redis", "service_healthy"),
+            ],
         ),
         (
             "event-ingest",
@@ -188,7 +191,10 @@ fn prometheus_scrapes_every_service() {
         .unwrap()
         .iter()
         .flat_map(|job| {
-            let path = job["metrics_path"].as_str().unwrap_or("/metrics").to_owned();
+            let path = job["metrics_path"]
+                .as_str()
+                .unwrap_or("/metrics")
+                .to_owned();
             job["static_configs"]
                 .as_sequence()
                 .unwrap()
@@ -328,7 +334,10 @@ fn check_event_ingest(toml: Option<&str>, environment: &[(String, String)]) {
     assert!(config.service_token.is_some());
     assert_eq!(config.config_api.grpc_url, "http://config-api:8031");
     assert_eq!(config.kafka.brokers, "kafka:9092");
-    assert!(!config.kafka.create_topic, "the topics are created beforehand");
+    assert!(
+        !config.kafka.create_topic,
+        "the topics are created beforehand"
+    );
 }
 
 fn check_analytics_worker(toml: Option<&str>, environment: &[(String, String)]) {
@@ -484,14 +493,20 @@ fn check_invariants(documents: &[Yaml]) {
                 "{name} requests no {key}"
             );
         }
-        assert!(!resources["limits"]["memory"].is_null(), "{name} has no memory limit");
+        assert!(
+            !resources["limits"]["memory"].is_null(),
+            "{name} has no memory limit"
+        );
         let ports: Vec<u64> = container["ports"]
             .as_sequence()
             .unwrap()
             .iter()
             .map(|port| port["containerPort"].as_u64().unwrap())
             .collect();
-        assert!(ports.contains(&u64::from(port)), "{name} does not expose {port}");
+        assert!(
+            ports.contains(&u64::from(port)),
+            "{name} does not expose {port}"
+        );
         named(documents, "Service", name);
         named(documents, "PodDisruptionBudget", name);
         check_deployment_settings(documents, name, pod);
@@ -592,7 +607,10 @@ fn check_ingress(ingress: &Yaml) {
             .as_str()
             .and_then(|seconds| seconds.parse().ok())
             .unwrap_or_else(|| panic!("the Ingress sets no {timeout}"));
-        assert!(seconds >= 3600, "{timeout} {seconds} s is too short for SSE");
+        assert!(
+            seconds >= 3600,
+            "{timeout} {seconds} s is too short for SSE"
+        );
     }
     let rules = ingress["spec"]["rules"].as_sequence().unwrap();
     assert_eq!(rules.len(), 1, "one host for SDKs and the API");
@@ -612,8 +630,14 @@ fn check_ingress(ingress: &Yaml) {
         })
         .collect();
     let served = [
-        ("stream-gateway", "crates/vexil-stream-gateway/src/routes/mod.rs"),
-        ("event-ingest", "crates/vexil-event-ingest/src/routes/mod.rs"),
+        (
+            "stream-gateway",
+            "crates/vexil-stream-gateway/src/routes/mod.rs",
+        ),
+        (
+            "event-ingest",
+            "crates/vexil-event-ingest/src/routes/mod.rs",
+        ),
     ];
     for (service, source) in served {
         let prefixes = route_prefixes(&repository().join(source));

@@ -60,8 +60,7 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     if config.database.migrate {
-        sqlx::migrate!()
-            .run(&pool)
+        vexil_service::migrations::run(&pool, "analytics", &sqlx::migrate!())
             .await
             .context("applying database migrations")?;
     }

@@ -4,8 +4,9 @@
 //! variables), telemetry set-up, the shutdown signal, the `/health/*` routes and
 //! Prometheus metrics (`/metrics`), and the rules several services apply alike: CORS on
 //! browser routes (`cors`), the SDK key in `Authorization` (`sdk_auth`), the service token
-//! on gRPC calls (`service_auth`), duration keys in configuration (`config`) and JSON error
-//! responses (`error`).
+//! on gRPC calls (`service_auth`), duration keys in configuration (`config`), JSON error
+//! responses (`error`) and, with feature `postgres`, where sqlx keeps migration history
+//! (`migrations`).
 //! Never knows about flags, events or any other Vexil crate.
 //!
 //! Start with `config::load` and `health::router`.
@@ -15,6 +16,8 @@ pub mod cors;
 pub mod error;
 pub mod health;
 pub mod metrics;
+#[cfg(feature = "postgres")]
+pub mod migrations;
 pub mod sdk_auth;
 pub mod service_auth;
 pub mod shutdown;

@@ -2,8 +2,8 @@
 //! can be read from `/proc/<pid>/stat`), config-api in this process on a scratch database
 //! for credentials, the tansu broker of `VEXIL_TEST_KAFKA_BROKERS`. Concurrent clients post
 //! realistic schema-4 payloads (50, 200 and 500 events; plain and gzip) for 10 s each.
-//! Then a bare rdkafka `FutureProducer`, configured like ingest's, produces exactly the
-//! records ingest made of the same payloads, with the same requests in flight.
+//! Then a bare rdkafka producer, configured like ingest's, produces exactly the records
+//! ingest made of the same payloads, with the same requests in flight.
 //!
 //! `DATABASE_URL=... VEXIL_TEST_KAFKA_BROKERS=... cargo bench -p vexil-event-ingest --bench throughput`
 
@@ -16,14 +16,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use bytes::Bytes;
+use rdkafka::client::ClientContext;
+use rdkafka::config::FromClientConfigAndContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::OwnedHeaders;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedProducer};
 use rdkafka::ClientConfig;
+use tokio::sync::Notify;
 use vexil_event_ingest::credentials::ResolvedCredential;
 use vexil_event_ingest::envelope::Batch;
 use vexil_event_ingest::events::{parse_analytics, validate_event};
-use vexil_event_ingest::kafka::Record;
+use vexil_event_ingest::kafka::Records;
 use vexil_event_ingest::sdk_request::{SdkRequest, Source};
 use vexil_proto::config::v1::CredentialKind;
 
@@ -41,6 +44,12 @@ const LINGER_MS: u64 = 5;
 const PRODUCE_TIMEOUT_MS: u64 = 5000;
 
 fn main() -> anyhow::Result<()> {
+    // `VEXIL_BENCH_CODE_ONLY=validate:100` (or `records:100`) runs only ingest's per-event
+    // code, that many passes over the payloads of each size, and needs no services: run
+    // it under `valgrind --tool=callgrind` for instruction counts.
+    if let Ok(spec) = std::env::var("VEXIL_BENCH_CODE_ONLY") {
+        return code_only(&spec);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -128,12 +137,15 @@ async fn bench(pool: sqlx::PgPool, brokers: &str, topic: &str) -> anyhow::Result
             ingest_rates.push(measured);
         }
 
-        let records: Vec<Arc<(Vec<Record>, OwnedHeaders)>> = bodies
+        let records: Vec<Arc<(Records, OwnedHeaders)>> = bodies
             .iter()
             .enumerate()
             .map(|(i, body)| Arc::new(records_of(body, &environment_id, i)))
             .collect();
-        let producer: FutureProducer = producer_config(brokers).create()?;
+        let producer = Arc::new(BareProducer::from_config_and_context(
+            &producer_config(brokers),
+            BareAcknowledgements,
+        )?);
         let load = load_average();
         let bare = measure(
             || {
@@ -312,10 +324,46 @@ async fn post_loop(
     }
 }
 
-/// Like ingest's producer: a request's records are all enqueued, then awaited together.
+/// A bare rdkafka producer: a `ThreadedProducer` whose delivery callback counts down one
+/// counter per request, the cheapest way rdkafka offers to learn that every record of a
+/// request was acknowledged.
+type BareProducer = ThreadedProducer<BareAcknowledgements>;
+
+struct BareAcknowledgements;
+
+/// One request's records not yet acknowledged, plus one held by the sender until all
+/// are enqueued; `failed` when any delivery failed.
+struct BarePending {
+    remaining: AtomicU64,
+    failed: AtomicBool,
+    settled: Notify,
+}
+
+impl BarePending {
+    fn settle_one(&self) {
+        if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.settled.notify_one();
+        }
+    }
+}
+
+impl ClientContext for BareAcknowledgements {}
+
+impl ProducerContext for BareAcknowledgements {
+    type DeliveryOpaque = Arc<BarePending>;
+
+    fn delivery(&self, delivery: &DeliveryResult<'_>, pending: Arc<BarePending>) {
+        if delivery.is_err() {
+            pending.failed.store(true, Ordering::Release);
+        }
+        pending.settle_one();
+    }
+}
+
+/// As ingest produces: a request's records are all enqueued, then awaited together.
 async fn produce_loop(
-    producer: FutureProducer,
-    bodies: Vec<Arc<(Vec<Record>, OwnedHeaders)>>,
+    producer: Arc<BareProducer>,
+    bodies: Vec<Arc<(Records, OwnedHeaders)>>,
     topic: String,
     stop: Arc<AtomicBool>,
     events: Arc<AtomicU64>,
@@ -327,37 +375,82 @@ async fn produce_loop(
         next = (next + 1) % bodies.len();
         let (records, headers) = &*body;
         let timestamp = support::now_unix_ms();
-        let mut deliveries = Vec::with_capacity(records.len());
-        for record in records {
+        let pending = Arc::new(BarePending {
+            remaining: AtomicU64::new(1),
+            failed: AtomicBool::new(false),
+            settled: Notify::new(),
+        });
+        for record in records.iter() {
             loop {
-                let outgoing = FutureRecord::to(&topic)
-                    .key(&record.key)
-                    .payload(&record.value)
+                pending.remaining.fetch_add(1, Ordering::AcqRel);
+                let outgoing = BaseRecord::with_opaque_to(&topic, pending.clone())
+                    .key(record.key)
+                    .payload(record.value)
                     .headers(headers.clone())
                     .timestamp(timestamp);
-                match producer.send_result(outgoing) {
-                    Ok(delivery) => {
-                        deliveries.push(delivery);
-                        break;
-                    }
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
-                        tokio::time::sleep(Duration::from_millis(5)).await;
-                    }
-                    Err((error, _)) => {
-                        eprintln!("bare producer: {error}");
-                        failures.fetch_add(1, Ordering::Relaxed);
-                        return;
-                    }
+                let Err((error, _unsent)) = producer.send(outgoing) else {
+                    break;
+                };
+                pending.remaining.fetch_sub(1, Ordering::AcqRel);
+                if let KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull) = error {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                } else {
+                    eprintln!("bare producer: {error}");
+                    failures.fetch_add(1, Ordering::Relaxed);
+                    return;
                 }
             }
         }
-        let acknowledged = futures_util::future::join_all(deliveries).await;
-        if acknowledged.iter().all(|ack| matches!(ack, Ok(Ok(_)))) {
-            events.fetch_add(records.len() as u64, Ordering::Relaxed);
-        } else {
+        pending.settle_one();
+        pending.settled.notified().await;
+        if pending.failed.load(Ordering::Acquire) {
             failures.fetch_add(1, Ordering::Relaxed);
+        } else {
+            events.fetch_add(records.len() as u64, Ordering::Relaxed);
         }
     }
+}
+
+/// `VEXIL_BENCH_CODE_ONLY=<validate|records>:<passes>`: per-event code only, a fixed
+/// number of passes, so that instruction counts can be compared between builds.
+fn code_only(spec: &str) -> anyhow::Result<()> {
+    let (what, passes) = spec
+        .split_once(':')
+        .context("VEXIL_BENCH_CODE_ONLY is <validate|records>:<passes>")?;
+    let passes: usize = passes.parse()?;
+    let now = support::now_unix_ms();
+    for size in SIZES {
+        let bodies: Vec<Vec<u8>> = (0..BODIES)
+            .map(|i| support::analytics_payload(&mut Rng::new((size * 1000 + i) as u64), size, now))
+            .collect();
+        let started = Instant::now();
+        let mut events = 0;
+        for _ in 0..passes {
+            for (index, body) in bodies.iter().enumerate() {
+                events += match what {
+                    "validate" => validated(body),
+                    "records" => records_of(body, "3f2c1a9e-8d4b-4c6f-9a1e-5b7d2c8e0f13", index)
+                        .0
+                        .len(),
+                    other => anyhow::bail!("unknown VEXIL_BENCH_CODE_ONLY part {other:?}"),
+                };
+            }
+        }
+        println!(
+            "{what} {size}/req: {events} events, {:.0} ns per event",
+            started.elapsed().as_secs_f64() * 1e9 / events.max(1) as f64
+        );
+    }
+    Ok(())
+}
+
+/// How many of `body`'s events ingest's own code splits out and accepts.
+fn validated(body: &[u8]) -> usize {
+    let events = parse_analytics(std::hint::black_box(body)).expect("JSON arrays");
+    events
+        .iter()
+        .filter(|event| validate_event(event.get()).is_ok())
+        .count()
 }
 
 /// Seconds per event of ingest's own per-event code, timed in this process over about a
@@ -373,19 +466,13 @@ fn split_cost(bodies: &[Vec<u8>], environment_id: &str) -> (f64, f64) {
         }
         started.elapsed().as_secs_f64() / events as f64
     };
-    let validate = time(&|body, _| {
-        let events = parse_analytics(body).expect("JSON arrays");
-        events
-            .iter()
-            .filter(|event| validate_event(event.get()).is_ok())
-            .count()
-    });
+    let validate = time(&|body, _| validated(body));
     let with_records = time(&|body, index| records_of(body, environment_id, index).0.len());
     (validate, with_records - validate)
 }
 
 /// The records ingest makes of `body`, built with ingest's own code.
-fn records_of(body: &[u8], environment_id: &str, index: usize) -> (Vec<Record>, OwnedHeaders) {
+fn records_of(body: &[u8], environment_id: &str, index: usize) -> (Records, OwnedHeaders) {
     let credential = ResolvedCredential {
         environment_id: environment_id.to_owned(),
         project_key: support::PROJECT.to_owned(),
@@ -402,21 +489,16 @@ fn records_of(body: &[u8], environment_id: &str, index: usize) -> (Vec<Record>, 
         traceparent: None,
         tracestate: None,
     };
-    let batch = Batch {
-        credential: &credential,
-        request: &request,
-        source: Source::Server,
-        received_at_unix_ms: support::now_unix_ms(),
-    };
+    let batch = Batch::new(&credential, &request, Source::Server, support::now_unix_ms());
     let events = parse_analytics(body).expect("the bench's payloads are JSON arrays");
-    let records = events
-        .iter()
-        .enumerate()
-        .map(|(i, event)| {
-            let valid = validate_event(event.get()).expect("the bench's events are valid");
-            batch.record(i, event.get(), &valid)
-        })
-        .collect();
+    let mut records = Records::with_capacity(
+        events.len(),
+        body.len() + events.len() * batch.record_len(""),
+    );
+    for (i, event) in events.iter().enumerate() {
+        let valid = validate_event(event.get()).expect("the bench's events are valid");
+        batch.push_record(&mut records, i, event.get(), &valid);
+    }
     (records, batch.headers())
 }
 

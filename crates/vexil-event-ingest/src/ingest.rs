@@ -2,7 +2,6 @@
 //! body, split it into events, validate each (dropping and counting malformed ones),
 //! produce the rest, and answer only once Kafka has acknowledged all of them.
 
-use std::collections::HashMap;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
@@ -15,9 +14,9 @@ use crate::envelope::Batch;
 use crate::error::{error_chain, ApiError};
 use crate::events::{
     parse_analytics, parse_diagnostic, validate_diagnostic, validate_event, DropReason, EventKind,
-    PayloadError,
+    Invalid, PayloadError, Valid,
 };
-use crate::kafka::Record;
+use crate::kafka::Records;
 use crate::sdk_request::{SdkRequest, Source};
 use crate::state::AppState;
 
@@ -63,18 +62,13 @@ async fn accept(
     let credential = authenticate(&state.resolver, source, presented).await?;
     let body = body::read(headers, body, state.body_limit_bytes).await?;
     let request = SdkRequest::from_headers(headers);
-    let batch = Batch {
-        credential: &credential,
-        request: &request,
-        source,
-        received_at_unix_ms: now_unix_ms(),
-    };
+    let batch = Batch::new(&credential, &request, source, now_unix_ms());
     let sorted = match payload_kind {
         PayloadKind::Analytics => sort_analytics(&batch, &body)?,
         PayloadKind::Diagnostic => sort_diagnostic(&batch, &body)?,
     };
-    for (reason, count) in &sorted.dropped {
-        state.metrics.rejected(source, *reason, *count);
+    for &(reason, count) in &sorted.dropped {
+        state.metrics.rejected(source, reason, count);
     }
     if sorted.records.is_empty() {
         return Ok(());
@@ -104,26 +98,28 @@ async fn accept(
             "events could not be queued, retry later",
         ));
     }
-    for (kind, count) in &sorted.accepted {
-        state.metrics.accepted(source, *kind, *count);
+    for &(kind, count) in &sorted.accepted {
+        state.metrics.accepted(source, kind, count);
     }
     Ok(())
 }
 
 /// A payload's events split into records to produce and counts of what was dropped.
-#[derive(Default)]
 struct Sorted {
-    records: Vec<Record>,
-    accepted: HashMap<EventKind, u64>,
-    dropped: HashMap<DropReason, u64>,
+    records: Records,
+    accepted: Counts<EventKind>,
+    dropped: Counts<DropReason>,
 }
+
+/// Counts per label, for the few labels a request has (a linear search beats hashing).
+type Counts<T> = Vec<(T, u64)>;
 
 fn sort_analytics(batch: &Batch<'_>, body: &[u8]) -> Result<Sorted, ApiError> {
     let events = parse_analytics(body).map_err(payload_error)?;
-    let mut sorted = Sorted {
-        records: Vec::with_capacity(events.len()),
-        ..Sorted::default()
-    };
+    let mut sorted = Sorted::with_capacity(
+        events.len(),
+        body.len() + events.len() * batch.record_len(""),
+    );
     for (index, event) in events.iter().enumerate() {
         sorted.add(batch, index, event.get(), validate_event(event.get()));
     }
@@ -132,23 +128,25 @@ fn sort_analytics(batch: &Batch<'_>, body: &[u8]) -> Result<Sorted, ApiError> {
 
 fn sort_diagnostic(batch: &Batch<'_>, body: &[u8]) -> Result<Sorted, ApiError> {
     let event = parse_diagnostic(body).map_err(payload_error)?;
-    let mut sorted = Sorted::default();
+    let mut sorted = Sorted::with_capacity(1, batch.record_len(event.get()));
     sorted.add(batch, 0, event.get(), validate_diagnostic(event.get()));
     Ok(sorted)
 }
 
 impl Sorted {
-    fn add(
-        &mut self,
-        batch: &Batch<'_>,
-        index: usize,
-        json: &str,
-        validated: Result<crate::events::Valid, crate::events::Invalid>,
-    ) {
+    fn with_capacity(records: usize, bytes: usize) -> Sorted {
+        Sorted {
+            records: Records::with_capacity(records, bytes),
+            accepted: Vec::new(),
+            dropped: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, batch: &Batch<'_>, index: usize, json: &str, validated: Result<Valid<'_>, Invalid>) {
         match validated {
             Ok(valid) => {
-                self.records.push(batch.record(index, json, &valid));
-                *self.accepted.entry(valid.kind).or_default() += 1;
+                batch.push_record(&mut self.records, index, json, &valid);
+                count(&mut self.accepted, valid.kind);
             }
             Err(invalid) => {
                 tracing::debug!(
@@ -157,9 +155,16 @@ impl Sorted {
                     detail = %invalid.detail,
                     "event dropped"
                 );
-                *self.dropped.entry(invalid.reason).or_default() += 1;
+                count(&mut self.dropped, invalid.reason);
             }
         }
+    }
+}
+
+fn count<T: PartialEq>(counts: &mut Counts<T>, label: T) {
+    match counts.iter_mut().find(|(seen, _)| *seen == label) {
+        Some((_, count)) => *count += 1,
+        None => counts.push((label, 1)),
     }
 }
 

@@ -1,8 +1,13 @@
 //! The canonical key (spec 2.6) of an event's context, from `context` (a redacted context,
 //! spec 6.2) or `contextKeys` (kind -> key): what the event's Kafka record is keyed by.
 
+use std::borrow::Cow;
+
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use vexil_eval::Context;
+
+use super::raw::{self, JsonType};
 
 /// Why an event's context is unusable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -11,36 +16,52 @@ pub enum ContextError {
     Missing,
     #[error("`context` is invalid: {0}")]
     InvalidContext(#[from] vexil_eval::ContextError),
+    #[error("`context` could not be read: {0}")]
+    Unreadable(String),
     #[error("`contextKeys` must be a non-empty object of kind to key strings")]
     InvalidContextKeys,
 }
 
-/// The canonical key of `context`, or else of `contextKeys`. The keys are parsed by
-/// `vexil-eval`'s `Context`, the one owner of context validity and canonical keys.
-pub fn context_key(
-    context: Option<&Value>,
-    context_keys: Option<&Value>,
-) -> Result<String, ContextError> {
-    if let Some(context) = context.filter(|context| !context.is_null()) {
-        return Ok(Context::from_json(context)?.canonical_key());
+/// The canonical key of `context`, or else of `contextKeys` (`null` counts as absent).
+/// The keys are parsed by `vexil-eval`'s `Context`, the one owner of context validity and
+/// canonical keys; only `{"user": "<key>"}`, what server-side SDKs send with most
+/// events, is answered here, from the body, without building a context.
+pub fn context_key<'a>(
+    context: Option<&'a RawValue>,
+    context_keys: Option<&'a RawValue>,
+) -> Result<Cow<'a, str>, ContextError> {
+    if let Some(context) = context.filter(|context| !raw::is(context, JsonType::Null)) {
+        let context: Value = serde_json::from_str(context.get())
+            .map_err(|error| ContextError::Unreadable(error.to_string()))?;
+        return Ok(Cow::Owned(Context::from_json(&context)?.canonical_key()));
     }
     let keys = match context_keys {
-        Some(Value::Object(keys)) if !keys.is_empty() => keys,
-        Some(value) if !value.is_null() => return Err(ContextError::InvalidContextKeys),
-        _ => return Err(ContextError::Missing),
+        Some(keys) if raw::is(keys, JsonType::Null) => return Err(ContextError::Missing),
+        Some(keys) => raw::members(keys).ok_or(ContextError::InvalidContextKeys)?,
+        None => return Err(ContextError::Missing),
     };
+    // A single user context's canonical key is its key, unescaped (spec 2.6); an empty
+    // key is invalid and is left to `Context` to refuse.
+    if let [(kind, key)] = keys.as_slice() {
+        if kind == "user" {
+            if let Some(key) = raw::as_str(key).filter(|key| !key.is_empty()) {
+                return Ok(key);
+            }
+        }
+    }
+    if keys.is_empty() {
+        return Err(ContextError::InvalidContextKeys);
+    }
     let mut multi = Map::with_capacity(keys.len() + 1);
     multi.insert("kind".into(), Value::String("multi".into()));
     for (kind, key) in keys {
-        if !key.is_string() {
-            return Err(ContextError::InvalidContextKeys);
-        }
+        let key = raw::as_str(key).ok_or(ContextError::InvalidContextKeys)?;
         let mut individual = Map::with_capacity(1);
-        individual.insert("key".into(), key.clone());
-        multi.insert(kind.clone(), Value::Object(individual));
+        individual.insert("key".into(), Value::String(key.into_owned()));
+        multi.insert(kind.into_owned(), Value::Object(individual));
     }
     Context::from_json(&Value::Object(multi))
-        .map(|context| context.canonical_key())
+        .map(|context| Cow::Owned(context.canonical_key()))
         .map_err(|_| ContextError::InvalidContextKeys)
 }
 
@@ -50,12 +71,16 @@ mod tests {
 
     use super::*;
 
+    fn raw(value: &Value) -> Box<RawValue> {
+        RawValue::from_string(value.to_string()).unwrap()
+    }
+
     fn key(context: Value) -> Result<String, ContextError> {
-        context_key(Some(&context), None)
+        context_key(Some(&raw(&context)), None).map(Cow::into_owned)
     }
 
     fn keys(context_keys: Value) -> Result<String, ContextError> {
-        context_key(None, Some(&context_keys))
+        context_key(None, Some(&raw(&context_keys))).map(Cow::into_owned)
     }
 
     #[test]
@@ -80,15 +105,38 @@ mod tests {
             keys(json!({"user": "u", "device": "d"})).unwrap(),
             "device:d:user:u"
         );
+        assert_eq!(keys(json!({"org": "a:b"})).unwrap(), "org:a%3Ab");
+    }
+
+    #[test]
+    fn a_single_user_key_is_answered_as_vexil_eval_would() {
+        for user_key in ["u-5", "a:b%c", "ünï", "with \"quotes\"", " "] {
+            let context_keys = json!({ "user": user_key });
+            let expected = Context::from_json(&json!({"kind": "user", "key": user_key}))
+                .unwrap()
+                .canonical_key();
+            assert_eq!(keys(context_keys).unwrap(), expected, "{user_key:?}");
+        }
+        let context_keys = raw(&json!({"user": "u-5"}));
+        assert!(matches!(
+            context_key(None, Some(&context_keys)),
+            Ok(Cow::Borrowed("u-5"))
+        ));
     }
 
     #[test]
     fn context_wins_over_context_keys() {
-        let context = json!({"kind": "org", "key": "o"});
-        let context_keys = json!({"user": "u"});
+        let context = raw(&json!({"kind": "org", "key": "o"}));
+        let context_keys = raw(&json!({"user": "u"}));
         assert_eq!(
             context_key(Some(&context), Some(&context_keys)).unwrap(),
             "org:o"
+        );
+        let null = raw(&Value::Null);
+        assert_eq!(
+            context_key(Some(&null), Some(&context_keys)).unwrap(),
+            "u",
+            "a null context counts as absent"
         );
     }
 
@@ -100,6 +148,10 @@ mod tests {
         assert!(key(json!("u-5")).is_err());
         assert_eq!(keys(json!({})), Err(ContextError::InvalidContextKeys));
         assert_eq!(
+            keys(json!({"user": ""})),
+            Err(ContextError::InvalidContextKeys)
+        );
+        assert_eq!(
             keys(json!({"user": 5})),
             Err(ContextError::InvalidContextKeys)
         );
@@ -108,5 +160,6 @@ mod tests {
             Err(ContextError::InvalidContextKeys)
         );
         assert_eq!(keys(json!(["u"])), Err(ContextError::InvalidContextKeys));
+        assert_eq!(keys(Value::Null), Err(ContextError::Missing));
     }
 }

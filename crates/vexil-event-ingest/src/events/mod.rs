@@ -1,9 +1,11 @@
 //! What a valid LaunchDarkly event (schema 4, spec 6) looks like, decided without I/O:
 //! splitting a body into events (`payload.rs`), checking each event by kind
-//! (`validate.rs`) and finding the context its record is keyed by (`context_key.rs`).
+//! (`validate.rs`) and finding the context its record is keyed by (`context_key.rs`),
+//! reading fields in place in the body (`raw.rs`).
 
 mod context_key;
 mod payload;
+mod raw;
 mod validate;
 
 pub use context_key::context_key;

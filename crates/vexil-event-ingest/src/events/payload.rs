@@ -3,6 +3,8 @@
 
 use serde_json::value::RawValue;
 
+use super::raw::JsonType;
+
 /// Why a whole body is refused (400); the message names the problem.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PayloadError {
@@ -64,15 +66,7 @@ pub fn parse_diagnostic(body: &[u8]) -> Result<&RawValue, PayloadError> {
 
 /// The JSON type a document starts with, for messages ("an object", "a string", ...).
 fn json_type(json: &[u8]) -> Option<&'static str> {
-    let first = json.iter().find(|byte| !byte.is_ascii_whitespace())?;
-    Some(match first {
-        b'[' => "an array",
-        b'{' => "an object",
-        b'"' => "a string",
-        b'n' => "null",
-        b't' | b'f' => "a boolean",
-        _ => "a number",
-    })
+    JsonType::of(json).map(JsonType::described)
 }
 
 #[cfg(test)]

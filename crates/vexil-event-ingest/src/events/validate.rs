@@ -1,16 +1,24 @@
 //! Checks one event against its kind's shape (spec 6.3, 6.6). Only what the analytics
 //! worker relies on is checked; unknown fields are kept (spec 6.1).
+//!
+//! The fields are read where they lie in the request body (`raw.rs`): no tree of the
+//! event is built, and a string is copied only when it has escapes.
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use super::context_key::{context_key, ContextError};
+use super::raw::{self, present, JsonType};
 use super::{DropReason, EventKind};
 
-/// An event to forward: its kind and the canonical key of its context, if it has one.
+/// An event to forward: its kind and the canonical key of its context, if it has one
+/// (borrowed from the event when the event spells it out).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Valid {
+pub struct Valid<'a> {
     pub kind: EventKind,
-    pub context_key: Option<String>,
+    pub context_key: Option<Cow<'a, str>>,
 }
 
 /// An event to drop, with the metric reason and a detail for debug logs.
@@ -29,17 +37,84 @@ impl Invalid {
     }
 }
 
+/// The top-level fields any kind's rules look at, each `Some` when present (even `null`);
+/// every other field is skipped over. A field named twice makes the event invalid, as it
+/// would make the analytics worker's typed parse fail.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Fields<'a> {
+    #[serde(borrow, default, deserialize_with = "present")]
+    kind: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    creation_date: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    key: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    version: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    variation: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    sampling_ratio: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    reason: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    metric_value: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    context: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    context_keys: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    start_date: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    end_date: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    features: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    operation: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    evaluation: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    id: Option<&'a RawValue>,
+}
+
+/// The field of a migration op's `evaluation` that is checked.
+#[derive(Deserialize)]
+struct Evaluation<'a> {
+    #[serde(borrow, default, deserialize_with = "present")]
+    key: Option<&'a RawValue>,
+}
+
+/// The field of a summary's flag entry that is checked.
+#[derive(Deserialize)]
+struct Feature<'a> {
+    #[serde(borrow, default, deserialize_with = "present")]
+    counters: Option<&'a RawValue>,
+}
+
+/// The fields of a summary counter that are checked.
+#[derive(Deserialize)]
+struct Counter<'a> {
+    #[serde(borrow, default, deserialize_with = "present")]
+    count: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    version: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    variation: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    unknown: Option<&'a RawValue>,
+}
+
 /// Validates one analytics event (a JSON object, as [`super::parse_analytics`] guarantees).
-pub fn validate_event(json: &str) -> Result<Valid, Invalid> {
-    let event = parse_object(json)?;
-    let kind = match event.get("kind") {
-        Some(Value::String(kind)) => EventKind::parse_analytics(kind).ok_or_else(|| {
+pub fn validate_event(json: &str) -> Result<Valid<'_>, Invalid> {
+    let event = parse_fields(json)?;
+    let kind = match event.kind.and_then(raw::as_str) {
+        Some(kind) => EventKind::parse_analytics(&kind).ok_or_else(|| {
             Invalid::new(
                 DropReason::UnknownKind,
                 format!("unknown event kind {kind:?}"),
             )
         })?,
-        _ => {
+        None => {
             return Err(Invalid::new(
                 DropReason::MissingKind,
                 "`kind` must be a string",
@@ -48,49 +123,50 @@ pub fn validate_event(json: &str) -> Result<Valid, Invalid> {
     };
     let context_key = match kind {
         EventKind::Index | EventKind::Identify => {
-            timestamp(&event, "creationDate")?;
+            timestamp(event.creation_date, "creationDate")?;
             Some(full_context(&event)?)
         }
         EventKind::Feature | EventKind::Debug => {
-            timestamp(&event, "creationDate")?;
-            non_empty_string(&event, "key")?;
-            optional_integer(&event, "version")?;
-            optional_integer_or_null(&event, "variation")?;
-            optional_integer(&event, "samplingRatio")?;
-            optional_object(&event, "reason")?;
+            timestamp(event.creation_date, "creationDate")?;
+            non_empty_string(event.key, "key")?;
+            optional_integer(event.version, "version")?;
+            optional_integer_or_null(event.variation, "variation")?;
+            optional_integer(event.sampling_ratio, "samplingRatio")?;
+            optional_object(event.reason, "reason")?;
             Some(any_context(&event)?)
         }
         EventKind::Custom => {
-            timestamp(&event, "creationDate")?;
-            non_empty_string(&event, "key")?;
-            metric_value(&event)?;
-            optional_integer(&event, "samplingRatio")?;
+            timestamp(event.creation_date, "creationDate")?;
+            non_empty_string(event.key, "key")?;
+            metric_value(event.metric_value)?;
+            optional_integer(event.sampling_ratio, "samplingRatio")?;
             Some(any_context(&event)?)
         }
         EventKind::Summary => {
             summary(&event)?;
             // Client-side SDKs may add the context (spec 6.3); it is not required.
-            match event.get("context") {
+            match event.context {
                 Some(_) => Some(full_context(&event)?),
                 None => None,
             }
         }
         EventKind::MigrationOp => {
-            timestamp(&event, "creationDate")?;
-            let operation = event.get("operation").and_then(Value::as_str);
-            if !matches!(operation, Some("read" | "write")) {
+            timestamp(event.creation_date, "creationDate")?;
+            let operation = event.operation.and_then(raw::as_str);
+            if !matches!(operation.as_deref(), Some("read" | "write")) {
                 return Err(Invalid::new(
                     DropReason::InvalidField,
                     "`operation` must be \"read\" or \"write\"",
                 ));
             }
             let evaluation = event
-                .get("evaluation")
-                .and_then(Value::as_object)
+                .evaluation
+                .filter(|evaluation| raw::is(evaluation, JsonType::Object))
+                .and_then(|evaluation| serde_json::from_str::<Evaluation<'_>>(evaluation.get()).ok())
                 .ok_or_else(|| {
                     Invalid::new(DropReason::InvalidField, "`evaluation` must be an object")
                 })?;
-            non_empty_string(evaluation, "key")?;
+            non_empty_string(evaluation.key, "key")?;
             Some(any_context(&event)?)
         }
         // Diagnostic events belong on the diagnostic routes (spec 6.6).
@@ -106,26 +182,26 @@ pub fn validate_event(json: &str) -> Result<Valid, Invalid> {
 
 /// Validates the event of a diagnostic body: `diagnostic-init` or `diagnostic`, with an
 /// `id` object and `creationDate` (spec 6.6).
-pub fn validate_diagnostic(json: &str) -> Result<Valid, Invalid> {
-    let event = parse_object(json)?;
-    let kind = match event.get("kind") {
-        Some(Value::String(kind)) if kind == "diagnostic-init" => EventKind::DiagnosticInit,
-        Some(Value::String(kind)) if kind == "diagnostic" => EventKind::Diagnostic,
-        Some(Value::String(kind)) => {
+pub fn validate_diagnostic(json: &str) -> Result<Valid<'_>, Invalid> {
+    let event = parse_fields(json)?;
+    let kind = match event.kind.and_then(raw::as_str).as_deref() {
+        Some("diagnostic-init") => EventKind::DiagnosticInit,
+        Some("diagnostic") => EventKind::Diagnostic,
+        Some(kind) => {
             return Err(Invalid::new(
                 DropReason::UnknownKind,
                 format!("unknown diagnostic kind {kind:?}"),
             ))
         }
-        _ => {
+        None => {
             return Err(Invalid::new(
                 DropReason::MissingKind,
                 "`kind` must be a string",
             ))
         }
     };
-    timestamp(&event, "creationDate")?;
-    if !event.get("id").is_some_and(Value::is_object) {
+    timestamp(event.creation_date, "creationDate")?;
+    if !event.id.is_some_and(|id| raw::is(id, JsonType::Object)) {
         return Err(Invalid::new(
             DropReason::InvalidField,
             "`id` must be an object",
@@ -137,69 +213,73 @@ pub fn validate_diagnostic(json: &str) -> Result<Valid, Invalid> {
     })
 }
 
-fn parse_object(json: &str) -> Result<Map<String, Value>, Invalid> {
-    match serde_json::from_str(json) {
-        Ok(Value::Object(event)) => Ok(event),
-        // The payload parser has already checked both; kept total rather than trusted.
-        _ => Err(Invalid::new(
+fn parse_fields(json: &str) -> Result<Fields<'_>, Invalid> {
+    if JsonType::of(json.as_bytes()) != Some(JsonType::Object) {
+        // The payload parser has already checked this; kept total rather than trusted.
+        return Err(Invalid::new(
             DropReason::InvalidField,
             "event is not a JSON object",
-        )),
+        ));
     }
-}
-
-fn timestamp(event: &Map<String, Value>, field: &str) -> Result<u64, Invalid> {
-    event.get(field).and_then(Value::as_u64).ok_or_else(|| {
+    serde_json::from_str(json).map_err(|error| {
         Invalid::new(
-            DropReason::InvalidTimestamp,
-            format!("`{field}` must be Unix milliseconds as a non-negative integer"),
+            DropReason::InvalidField,
+            format!("event cannot be read: {error}"),
         )
     })
 }
 
-fn non_empty_string<'a>(event: &'a Map<String, Value>, field: &str) -> Result<&'a str, Invalid> {
-    match event.get(field) {
-        Some(Value::String(value)) if !value.is_empty() => Ok(value),
+fn timestamp(field: Option<&RawValue>, name: &str) -> Result<u64, Invalid> {
+    field.and_then(raw::as_u64).ok_or_else(|| {
+        Invalid::new(
+            DropReason::InvalidTimestamp,
+            format!("`{name}` must be Unix milliseconds as a non-negative integer"),
+        )
+    })
+}
+
+fn non_empty_string<'a>(field: Option<&'a RawValue>, name: &str) -> Result<Cow<'a, str>, Invalid> {
+    match field.and_then(raw::as_str) {
+        Some(value) if !value.is_empty() => Ok(value),
         _ => Err(Invalid::new(
             DropReason::InvalidKey,
-            format!("`{field}` must be a non-empty string"),
+            format!("`{name}` must be a non-empty string"),
         )),
     }
 }
 
-fn optional_integer(event: &Map<String, Value>, field: &str) -> Result<(), Invalid> {
-    match event.get(field) {
+fn optional_integer(field: Option<&RawValue>, name: &str) -> Result<(), Invalid> {
+    match field {
         None => Ok(()),
-        Some(value) if value.is_i64() || value.is_u64() => Ok(()),
+        Some(value) if raw::is_integer(value) => Ok(()),
         Some(_) => Err(Invalid::new(
             DropReason::InvalidField,
-            format!("`{field}` must be an integer"),
+            format!("`{name}` must be an integer"),
         )),
     }
 }
 
-fn optional_integer_or_null(event: &Map<String, Value>, field: &str) -> Result<(), Invalid> {
-    match event.get(field) {
-        Some(Value::Null) => Ok(()),
-        _ => optional_integer(event, field),
+fn optional_integer_or_null(field: Option<&RawValue>, name: &str) -> Result<(), Invalid> {
+    match field {
+        Some(value) if raw::is(value, JsonType::Null) => Ok(()),
+        _ => optional_integer(field, name),
     }
 }
 
-fn optional_object(event: &Map<String, Value>, field: &str) -> Result<(), Invalid> {
-    match event.get(field) {
-        None | Some(Value::Null | Value::Object(_)) => Ok(()),
+fn optional_object(field: Option<&RawValue>, name: &str) -> Result<(), Invalid> {
+    match field.map(raw::type_of) {
+        None | Some(JsonType::Null | JsonType::Object) => Ok(()),
         Some(_) => Err(Invalid::new(
             DropReason::InvalidField,
-            format!("`{field}` must be an object"),
+            format!("`{name}` must be an object"),
         )),
     }
 }
 
-fn metric_value(event: &Map<String, Value>) -> Result<(), Invalid> {
-    match event.get("metricValue") {
-        None | Some(Value::Null) => Ok(()),
-        // serde_json never yields NaN or infinities, so any JSON number is finite.
-        Some(Value::Number(_)) => Ok(()),
+fn metric_value(field: Option<&RawValue>) -> Result<(), Invalid> {
+    match field.map(raw::type_of) {
+        // JSON has no NaN or infinities, so any JSON number is finite.
+        None | Some(JsonType::Null | JsonType::Number) => Ok(()),
         Some(_) => Err(Invalid::new(
             DropReason::InvalidMetricValue,
             "`metricValue` must be a number",
@@ -208,25 +288,25 @@ fn metric_value(event: &Map<String, Value>) -> Result<(), Invalid> {
 }
 
 /// `context` only: index and identify events carry the full context (spec 6.3).
-fn full_context(event: &Map<String, Value>) -> Result<String, Invalid> {
+fn full_context<'a>(event: &Fields<'a>) -> Result<Cow<'a, str>, Invalid> {
     let context = event
-        .get("context")
+        .context
         .ok_or_else(|| Invalid::new(DropReason::InvalidContext, "`context` is required"))?;
     context_key(Some(context), None).map_err(context_error)
 }
 
 /// `context` or `contextKeys`, whichever the SDK generation sends (spec 6.2).
-fn any_context(event: &Map<String, Value>) -> Result<String, Invalid> {
-    context_key(event.get("context"), event.get("contextKeys")).map_err(context_error)
+fn any_context<'a>(event: &Fields<'a>) -> Result<Cow<'a, str>, Invalid> {
+    context_key(event.context, event.context_keys).map_err(context_error)
 }
 
 fn context_error(error: ContextError) -> Invalid {
     Invalid::new(DropReason::InvalidContext, error.to_string())
 }
 
-fn summary(event: &Map<String, Value>) -> Result<(), Invalid> {
-    let start = timestamp(event, "startDate")?;
-    let end = timestamp(event, "endDate")?;
+fn summary(event: &Fields<'_>) -> Result<(), Invalid> {
+    let start = timestamp(event.start_date, "startDate")?;
+    let end = timestamp(event.end_date, "endDate")?;
     if end < start {
         return Err(Invalid::new(
             DropReason::InvalidTimestamp,
@@ -235,30 +315,32 @@ fn summary(event: &Map<String, Value>) -> Result<(), Invalid> {
     }
     let invalid = |detail: String| Invalid::new(DropReason::InvalidSummary, detail);
     let features = event
-        .get("features")
-        .and_then(Value::as_object)
+        .features
+        .and_then(raw::members)
         .ok_or_else(|| invalid("`features` must be an object".into()))?;
     for (flag_key, feature) in features {
-        let counters = feature
-            .get("counters")
-            .and_then(Value::as_array)
+        let counters = Some(feature)
+            .filter(|feature| raw::is(feature, JsonType::Object))
+            .and_then(|feature| serde_json::from_str::<Feature<'_>>(feature.get()).ok())
+            .and_then(|feature| feature.counters)
+            .and_then(raw::elements)
             .ok_or_else(|| invalid(format!("`features.{flag_key}.counters` must be an array")))?;
-        for (index, counter) in counters.iter().enumerate() {
+        for (index, counter) in counters.into_iter().enumerate() {
             let at = || format!("`features.{flag_key}.counters[{index}]`");
-            let counter = counter
-                .as_object()
+            let counter = Some(counter)
+                .filter(|counter| raw::is(counter, JsonType::Object))
+                .and_then(|counter| serde_json::from_str::<Counter<'_>>(counter.get()).ok())
                 .ok_or_else(|| invalid(format!("{} must be an object", at())))?;
-            if counter.get("count").and_then(Value::as_u64).is_none() {
+            if counter.count.and_then(raw::as_u64).is_none() {
                 return Err(invalid(format!(
                     "{}.count must be a non-negative integer",
                     at()
                 )));
             }
-            for field in ["version", "variation"] {
-                if counter
-                    .get(field)
-                    .is_some_and(|value| !value.is_u64() && !value.is_null())
-                {
+            for (field, value) in [("version", counter.version), ("variation", counter.variation)] {
+                if value.is_some_and(|value| {
+                    raw::as_u64(value).is_none() && !raw::is(value, JsonType::Null)
+                }) {
                     return Err(invalid(format!(
                         "{}.{field} must be a non-negative integer",
                         at()
@@ -266,8 +348,8 @@ fn summary(event: &Map<String, Value>) -> Result<(), Invalid> {
                 }
             }
             if counter
-                .get("unknown")
-                .is_some_and(|value| !value.is_boolean())
+                .unknown
+                .is_some_and(|value| !raw::is(value, JsonType::Bool))
             {
                 return Err(invalid(format!("{}.unknown must be a boolean", at())));
             }

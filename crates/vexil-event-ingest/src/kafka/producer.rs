@@ -1,32 +1,33 @@
 //! The producer: idempotent, `acks=all`, compressed and batched; a request's records are
 //! all acknowledged by the brokers within `kafka.produce_timeout`, or the request fails.
 //!
+//! Each request waits once: its records share one [`Pending`] count, which librdkafka's
+//! delivery callback (on the producer's polling thread) counts down, waking the request
+//! when the last record is acknowledged or failed.
+//!
 //! An idempotent producer can hit a fatal error (librdkafka gives up on its producer id,
 //! for example after a broker stalled with requests in flight); it then refuses every
 //! record for the rest of its life. The first request to see that replaces it with a
 //! fresh producer, so the service recovers without a restart.
 
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
-use futures_util::future::try_join_all;
+use rdkafka::client::ClientContext;
+use rdkafka::config::FromClientConfigAndContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::OwnedHeaders;
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::ClientConfig;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use super::Records;
 use crate::config::KafkaConfig;
 
 /// How long to wait before retrying when librdkafka's local queue is full.
 const QUEUE_FULL_BACKOFF: Duration = Duration::from_millis(5);
-
-/// One record to produce: its key and value (an encoded `EventEnvelope`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
-    pub key: String,
-    pub value: Vec<u8>,
-}
 
 /// Why a request's records are not all acknowledged. Some may still have been written:
 /// a retry of the same payload is de-duplicated downstream by payload id and index.
@@ -40,8 +41,6 @@ pub enum ProduceError {
         #[source]
         source: KafkaError,
     },
-    #[error("the producer shut down before acknowledging records to topic {topic}")]
-    Closed { topic: Arc<str> },
 }
 
 /// Cheap to clone; clones share the producer and its connections.
@@ -53,10 +52,12 @@ pub struct EventProducer {
     produce_timeout: Duration,
 }
 
+type Inner = ThreadedProducer<Acknowledgements>;
+
 /// The producer in use and how many it replaced.
 struct Generation {
     number: u64,
-    producer: FutureProducer,
+    producer: Arc<Inner>,
 }
 
 impl EventProducer {
@@ -83,7 +84,7 @@ impl EventProducer {
         for (name, value) in &kafka.properties {
             config.set(name, value);
         }
-        let producer = config.create()?;
+        let producer = create(&config)?;
         Ok(EventProducer {
             current: Arc::new(RwLock::new(Generation {
                 number: 0,
@@ -99,7 +100,7 @@ impl EventProducer {
     /// `kafka.produce_timeout` from now.
     pub async fn produce_all(
         &self,
-        records: &[Record],
+        records: &Records,
         headers: &OwnedHeaders,
         timestamp_ms: i64,
     ) -> Result<(), ProduceError> {
@@ -115,47 +116,47 @@ impl EventProducer {
 
     async fn produce_with(
         &self,
-        producer: &FutureProducer,
-        records: &[Record],
+        producer: &Inner,
+        records: &Records,
         headers: &OwnedHeaders,
         timestamp_ms: i64,
     ) -> Result<(), ProduceError> {
         let deadline = Instant::now() + self.produce_timeout;
-        let mut deliveries = Vec::with_capacity(records.len());
-        for record in records {
+        let pending = Arc::new(Pending::default());
+        for record in records.iter() {
             loop {
-                let outgoing = FutureRecord::to(&self.topic)
-                    .key(&record.key)
-                    .payload(&record.value)
+                // Counted before it is sent: its acknowledgement may come at once.
+                pending.add_one();
+                let outgoing = BaseRecord::with_opaque_to(&self.topic, pending.clone())
+                    .key(record.key)
+                    .payload(record.value)
                     .headers(headers.clone())
                     .timestamp(timestamp_ms);
-                match producer.send_result(outgoing) {
-                    Ok(delivery) => {
-                        deliveries.push(delivery);
-                        break;
-                    }
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
-                        if Instant::now() + QUEUE_FULL_BACKOFF >= deadline {
-                            return Err(self.timed_out());
-                        }
+                let Err((error, _unsent)) = producer.send(outgoing) else {
+                    break;
+                };
+                // Never the last count: this request still holds its own (see `Pending`).
+                pending.remaining.fetch_sub(1, Ordering::AcqRel);
+                match error {
+                    KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull)
+                        if Instant::now() + QUEUE_FULL_BACKOFF < deadline =>
+                    {
                         tokio::time::sleep(QUEUE_FULL_BACKOFF).await;
                     }
-                    Err((source, _)) => return Err(self.failed(source)),
+                    KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull) => {
+                        return Err(self.timed_out())
+                    }
+                    error => return Err(self.failed(error)),
                 }
             }
         }
-        let acknowledgements = try_join_all(deliveries.into_iter().map(|delivery| async move {
-            match delivery.await {
-                Ok(Ok(_delivered)) => Ok(()),
-                Ok(Err((source, _message))) => Err(self.failed(source)),
-                Err(_canceled) => Err(ProduceError::Closed {
-                    topic: self.topic.clone(),
-                }),
-            }
-        }));
-        match tokio::time::timeout_at(deadline, acknowledgements).await {
-            Ok(result) => result.map(|_| ()),
+        pending.settle_one();
+        match tokio::time::timeout_at(deadline, pending.settled.notified()).await {
             Err(_elapsed) => Err(self.timed_out()),
+            Ok(()) => match pending.failure.get() {
+                Some(error) => Err(self.failed(error.clone())),
+                None => Ok(()),
+            },
         }
     }
 
@@ -164,7 +165,7 @@ impl EventProducer {
         self.current().1.flush(timeout)
     }
 
-    fn current(&self) -> (u64, FutureProducer) {
+    fn current(&self) -> (u64, Arc<Inner>) {
         let current = self
             .current
             .read()
@@ -174,7 +175,7 @@ impl EventProducer {
 
     /// Replaces the producer of `generation` when it hit a fatal error (once, however
     /// many requests saw it fail).
-    fn replace_if_fatal(&self, generation: u64, producer: &FutureProducer) {
+    fn replace_if_fatal(&self, generation: u64, producer: &Inner) {
         let Some((code, reason)) = producer.client().fatal_error() else {
             return;
         };
@@ -185,7 +186,7 @@ impl EventProducer {
         if current.number != generation {
             return;
         }
-        match self.config.create::<FutureProducer>() {
+        match create(&self.config) {
             Ok(replacement) => {
                 tracing::warn!(%code, reason, "Kafka producer hit a fatal error; replaced it");
                 *current = Generation {
@@ -214,5 +215,60 @@ impl EventProducer {
             topic: self.topic.clone(),
             source,
         }
+    }
+}
+
+fn create(config: &ClientConfig) -> Result<Arc<Inner>, KafkaError> {
+    Inner::from_config_and_context(config, Acknowledgements).map(Arc::new)
+}
+
+/// One request's records not yet settled (acknowledged or failed), plus one count the
+/// request itself holds until it has sent them all, so that records acknowledged while
+/// later ones are still being sent cannot settle the request early.
+struct Pending {
+    remaining: AtomicUsize,
+    /// The first failure of any record.
+    failure: OnceLock<KafkaError>,
+    /// Notified once, when `remaining` reaches zero; `Notify` keeps the wake-up for a
+    /// request that starts waiting afterwards.
+    settled: Notify,
+}
+
+impl Default for Pending {
+    fn default() -> Pending {
+        Pending {
+            remaining: AtomicUsize::new(1),
+            failure: OnceLock::new(),
+            settled: Notify::new(),
+        }
+    }
+}
+
+impl Pending {
+    fn add_one(&self) {
+        self.remaining.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn settle_one(&self) {
+        if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.settled.notify_one();
+        }
+    }
+}
+
+/// The producer's context: each delivery report settles one record of its request.
+struct Acknowledgements;
+
+impl ClientContext for Acknowledgements {}
+
+impl ProducerContext for Acknowledgements {
+    type DeliveryOpaque = Arc<Pending>;
+
+    fn delivery(&self, delivery: &DeliveryResult<'_>, pending: Arc<Pending>) {
+        if let Err((error, _message)) = delivery {
+            // Only the first failure is kept; the others say the same or less.
+            let _ = pending.failure.set(error.clone());
+        }
+        pending.settle_one();
     }
 }

@@ -6,7 +6,8 @@ use super::*;
 
 #[track_caller]
 fn accepts(event: Value, kind: EventKind, context_key: Option<&str>) {
-    let valid = validate_event(&event.to_string()).unwrap_or_else(|invalid| {
+    let json = event.to_string();
+    let valid = validate_event(&json).unwrap_or_else(|invalid| {
         panic!("{event} was dropped: {invalid:?}");
     });
     assert_eq!(valid.kind, kind, "{event}");
@@ -206,7 +207,8 @@ fn malformed_summaries_are_dropped() {
 fn diagnostic_events_need_their_kind_id_and_date() {
     let init = json!({"kind": "diagnostic-init", "creationDate": 1,
                       "id": {"diagnosticId": "d", "sdkKeySuffix": "abcdef"}, "sdk": {}});
-    let valid = validate_diagnostic(&init.to_string()).unwrap();
+    let json = init.to_string();
+    let valid = validate_diagnostic(&json).unwrap();
     assert_eq!(valid.kind, EventKind::DiagnosticInit);
     let periodic = with(init.clone(), "kind", json!("diagnostic"));
     assert_eq!(
@@ -226,4 +228,25 @@ fn diagnostic_events_need_their_kind_id_and_date() {
         reason(without(init, "creationDate")),
         DropReason::InvalidTimestamp
     );
+}
+
+#[test]
+fn null_fields_are_present_and_duplicate_fields_are_refused() {
+    drops(with(feature(), "version", Value::Null), DropReason::InvalidField);
+    drops(with(feature(), "creationDate", Value::Null), DropReason::InvalidTimestamp);
+    accepts(
+        with(feature(), "variation", Value::Null),
+        EventKind::Feature,
+        Some("u-5"),
+    );
+    // The analytics worker's typed parse refuses a field named twice, so ingest does too.
+    let twice = r#"{"kind":"custom","creationDate":1,"key":"k","key":"k","contextKeys":{"user":"u"}}"#;
+    assert_eq!(
+        validate_event(twice).unwrap_err().reason,
+        DropReason::InvalidField
+    );
+    let escaped = r#"{"kind":"cust\u006fm","creationDate":1,"key":"k\"","contextKeys":{"us\u0065r":"u\n"}}"#;
+    let valid = validate_event(escaped).unwrap();
+    assert_eq!(valid.kind, EventKind::Custom);
+    assert_eq!(valid.context_key.as_deref(), Some("u\n"));
 }

@@ -1,0 +1,79 @@
+//! A request's records, keys and values written one after another into one buffer: one
+//! allocation per request instead of two per record.
+
+/// The records of one request, in order.
+#[derive(Debug, Default)]
+pub struct Records {
+    bytes: Vec<u8>,
+    /// Per record, where its key ends (and its value starts) and where its value ends;
+    /// its key starts where the previous record's value ended.
+    bounds: Vec<(usize, usize)>,
+}
+
+/// One record, borrowed from [`Records`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record<'a> {
+    pub key: &'a [u8],
+    pub value: &'a [u8],
+}
+
+impl Records {
+    /// Room for `records` records of `bytes` bytes in all, keys and values.
+    pub fn with_capacity(records: usize, bytes: usize) -> Records {
+        Records {
+            bytes: Vec::with_capacity(bytes),
+            bounds: Vec::with_capacity(records),
+        }
+    }
+
+    /// Appends a record whose key `write_key` and value `write_value` append to the buffer.
+    pub fn push(
+        &mut self,
+        write_key: impl FnOnce(&mut Vec<u8>),
+        write_value: impl FnOnce(&mut Vec<u8>),
+    ) {
+        write_key(&mut self.bytes);
+        let key_end = self.bytes.len();
+        write_value(&mut self.bytes);
+        self.bounds.push((key_end, self.bytes.len()));
+    }
+
+    pub fn len(&self) -> usize {
+        self.bounds.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bounds.is_empty()
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Record<'_>> + '_ {
+        let mut start = 0;
+        self.bounds.iter().map(move |&(key_end, value_end)| {
+            let record = Record {
+                key: &self.bytes[start..key_end],
+                value: &self.bytes[key_end..value_end],
+            };
+            start = value_end;
+            record
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_come_back_as_pushed() {
+        let mut records = Records::default();
+        records.push(|key| key.extend_from_slice(b"k1"), |value| value.push(1));
+        records.push(|_| {}, |value| value.extend_from_slice(b"v2"));
+        records.push(|key| key.extend_from_slice(b"k3"), |_| {});
+        let seen: Vec<(&[u8], &[u8])> = records.iter().map(|r| (r.key, r.value)).collect();
+        assert_eq!(
+            seen,
+            [(&b"k1"[..], &[1u8][..]), (b"", b"v2"), (b"k3", b"")]
+        );
+        assert_eq!(records.len(), 3);
+    }
+}

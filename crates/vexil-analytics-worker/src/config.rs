@@ -119,9 +119,142 @@ impl Default for KafkaConfig {
     }
 }
 
+/// A configuration value that parses but cannot work; the message starts with the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("database.url must start with postgres:// or postgresql://, got `{0}`")]
+    DatabaseScheme(String),
+    #[error("database.url is not a valid PostgreSQL URL")]
+    DatabaseUrl(#[source] sqlx::Error),
+    #[error("database.max_connections must be at least 1")]
+    MaxConnections,
+    #[error("kafka.{key} must not be empty")]
+    Empty { key: &'static str },
+    #[error("kafka.dead_letter_topic must differ from kafka.topic (`{0}`)")]
+    DeadLetterTopic(String),
+    #[error("kafka.batch_max_records must be at least 1")]
+    BatchMaxRecords,
+    #[error("kafka.produce_timeout must be at least 1 ms")]
+    ProduceTimeout,
+    #[error("prune_interval must be at least 1 ms")]
+    PruneInterval,
+    #[error("dedup_retention must be at least 1 s")]
+    DedupRetention,
+    #[error("service_token must not be empty (unset it instead)")]
+    EmptyServiceToken,
+}
+
 impl Config {
-    /// Defaults < `vexil.toml` < `VEXIL_*` variables.
-    pub fn load() -> Result<Config, Box<figment::Error>> {
-        vexil_service::config::load()
+    /// Defaults < `vexil.toml` < `VEXIL_*` variables, then [`Config::validate`].
+    pub fn load() -> anyhow::Result<Config> {
+        let config: Config = vexil_service::config::load()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what the types alone cannot, naming the key. The database URL is not printed:
+    /// it may hold a password.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let url = &self.database.url;
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            let shown = url
+                .split_once("://")
+                .map_or("(no scheme)", |(scheme, _)| scheme);
+            return Err(ConfigError::DatabaseScheme(format!("{shown}://...")));
+        }
+        url.parse::<sqlx::postgres::PgConnectOptions>()
+            .map_err(ConfigError::DatabaseUrl)?;
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::MaxConnections);
+        }
+        let kafka = &self.kafka;
+        for (key, value) in [
+            ("brokers", &kafka.brokers),
+            ("topic", &kafka.topic),
+            ("dead_letter_topic", &kafka.dead_letter_topic),
+            ("group_id", &kafka.group_id),
+        ] {
+            if value.trim().is_empty() {
+                return Err(ConfigError::Empty { key });
+            }
+        }
+        if kafka.dead_letter_topic == kafka.topic {
+            return Err(ConfigError::DeadLetterTopic(kafka.topic.clone()));
+        }
+        if kafka.batch_max_records == 0 {
+            return Err(ConfigError::BatchMaxRecords);
+        }
+        // 0 would be librdkafka's "no timeout": a dead letter could hold the partition forever.
+        if kafka.produce_timeout.is_zero() {
+            return Err(ConfigError::ProduceTimeout);
+        }
+        // A zero period would panic in the pruning timer.
+        if self.prune_interval.is_zero() {
+            return Err(ConfigError::PruneInterval);
+        }
+        if self.dedup_retention.is_zero() {
+            return Err(ConfigError::DedupRetention);
+        }
+        if self
+            .service_token
+            .as_deref()
+            .is_some_and(|token| token.trim().is_empty())
+        {
+            return Err(ConfigError::EmptyServiceToken);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let check = |change: fn(&mut Config), key: &str| {
+            let mut config = Config::default();
+            change(&mut config);
+            let message = config.validate().unwrap_err().to_string();
+            assert!(message.starts_with(key), "{message}");
+        };
+        check(
+            |config| config.database.url = "mysql://root:hunter2@db/vexil".into(),
+            "database.url",
+        );
+        check(
+            |config| config.database.url = "postgres://db:notaport/vexil".into(),
+            "database.url",
+        );
+        check(
+            |config| config.database.max_connections = 0,
+            "database.max_connections",
+        );
+        check(|config| config.kafka.brokers = " ".into(), "kafka.brokers");
+        check(
+            |config| config.kafka.dead_letter_topic = config.kafka.topic.clone(),
+            "kafka.dead_letter_topic",
+        );
+        check(
+            |config| config.kafka.batch_max_records = 0,
+            "kafka.batch_max_records",
+        );
+        check(
+            |config| config.kafka.produce_timeout = Duration::ZERO,
+            "kafka.produce_timeout",
+        );
+        check(
+            |config| config.prune_interval = Duration::ZERO,
+            "prune_interval",
+        );
+        check(
+            |config| config.service_token = Some(String::new()),
+            "service_token",
+        );
     }
 }

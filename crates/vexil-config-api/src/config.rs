@@ -121,9 +121,140 @@ impl Default for DatabaseConfig {
     }
 }
 
+/// A configuration value that parses but cannot work; the message starts with the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("database.url must start with postgres:// or postgresql://, got `{0}`")]
+    DatabaseScheme(String),
+    #[error("database.url is not a valid PostgreSQL URL")]
+    DatabaseUrl(#[source] sqlx::Error),
+    #[error("database.max_connections must be at least 1")]
+    MaxConnections,
+    #[error("analytics.grpc_url `{url}` is not a valid http(s) URL")]
+    AnalyticsGrpcUrl { url: String },
+    #[error("analytics.timeout must be at least 1 ms")]
+    AnalyticsTimeout,
+    #[error("scheduler_interval must be at least 1 ms")]
+    SchedulerInterval,
+    #[error("change_retention must be at least 1 s")]
+    ChangeRetention,
+    #[error("http.body_limit_bytes must be at least 1024")]
+    BodyLimit,
+    #[error("{key} must not be empty (unset it instead)")]
+    EmptyToken { key: &'static str },
+}
+
 impl Config {
-    /// Defaults < `vexil.toml` < `VEXIL_*` variables.
-    pub fn load() -> Result<Config, Box<figment::Error>> {
-        vexil_service::config::load()
+    /// Defaults < `vexil.toml` < `VEXIL_*` variables, then [`Config::validate`].
+    pub fn load() -> anyhow::Result<Config> {
+        let config: Config = vexil_service::config::load()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what the types alone cannot, naming the key. The database URL is not printed:
+    /// it may hold a password.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let url = &self.database.url;
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            let shown = url
+                .split_once("://")
+                .map_or("(no scheme)", |(scheme, _)| scheme);
+            return Err(ConfigError::DatabaseScheme(format!("{shown}://...")));
+        }
+        url.parse::<sqlx::postgres::PgConnectOptions>()
+            .map_err(ConfigError::DatabaseUrl)?;
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::MaxConnections);
+        }
+        let url = &self.analytics.grpc_url;
+        if !vexil_service::config::is_grpc_url(url) {
+            return Err(ConfigError::AnalyticsGrpcUrl { url: url.clone() });
+        }
+        if self.analytics.timeout.is_zero() {
+            return Err(ConfigError::AnalyticsTimeout);
+        }
+        if self.scheduler_interval.is_zero() {
+            return Err(ConfigError::SchedulerInterval);
+        }
+        if self.change_retention.is_zero() {
+            return Err(ConfigError::ChangeRetention);
+        }
+        if self.http.body_limit_bytes < 1024 {
+            return Err(ConfigError::BodyLimit);
+        }
+        for (key, token) in [
+            ("admin_token", &self.admin_token),
+            ("service_token", &self.service_token),
+        ] {
+            if token
+                .as_deref()
+                .is_some_and(|token| token.trim().is_empty())
+            {
+                return Err(ConfigError::EmptyToken { key });
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let check = |change: fn(&mut Config), key: &str| {
+            let mut config = Config::default();
+            change(&mut config);
+            let message = config.validate().unwrap_err().to_string();
+            assert!(message.starts_with(key), "{message}");
+        };
+        check(
+            |config| config.database.url = "mysql://root:hunter2@db/vexil".into(),
+            "database.url",
+        );
+        check(
+            |config| config.database.max_connections = 0,
+            "database.max_connections",
+        );
+        check(
+            |config| config.analytics.grpc_url = "analytics-worker:8061".into(),
+            "analytics.grpc_url",
+        );
+        check(
+            |config| config.analytics.timeout = Duration::ZERO,
+            "analytics.timeout",
+        );
+        check(
+            |config| config.scheduler_interval = Duration::ZERO,
+            "scheduler_interval",
+        );
+        check(
+            |config| config.http.body_limit_bytes = 10,
+            "http.body_limit_bytes",
+        );
+        check(
+            |config| config.service_token = Some(" ".into()),
+            "service_token",
+        );
+    }
+
+    #[test]
+    fn a_bad_database_url_does_not_show_its_password() {
+        let mut config = Config::default();
+        config.database.url = "mysql://root:hunter2@db/vexil".into();
+        let message = config.validate().unwrap_err().to_string();
+        assert!(!message.contains("hunter2"), "{message}");
+        config.database.url = "postgres://root:hunter2@db:notaport/vexil".into();
+        let error = config.validate().unwrap_err();
+        let chain = format!("{:#}", anyhow::Error::from(error));
+        assert!(chain.starts_with("database.url"), "{chain}");
+        assert!(!chain.contains("hunter2"), "{chain}");
     }
 }

@@ -226,11 +226,12 @@ async fn open_streams(
                     return;
                 }
             };
-            let path = format!("\"path\":\"/flags/{CHANGED_FLAG}\"");
+            // The patch's data starts with its path: no need to search the whole flag.
+            let path = format!("{{\"path\":\"/flags/{CHANGED_FLAG}\"");
             loop {
                 match connection.next_event().await {
                     Ok(Some(event)) => match event.name {
-                        EventName::Patch if contains(&event.data, path.as_bytes()) => {
+                        EventName::Patch if event.data.starts_with(path.as_bytes()) => {
                             deliveries.record(stream, false)
                         }
                         EventName::Put => deliveries.record(stream, true),
@@ -250,12 +251,6 @@ async fn open_streams(
             .context("opening a stream")?;
     }
     Ok(())
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|window| window == needle)
 }
 
 fn mebibytes(bytes: u64) -> f64 {

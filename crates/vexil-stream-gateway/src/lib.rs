@@ -17,12 +17,12 @@ pub mod feed;
 pub mod metrics;
 pub mod persistence;
 pub mod routes;
+pub mod server;
 pub mod startup;
 pub mod state;
 pub mod store;
 pub mod streaming;
 
-use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -40,12 +40,7 @@ pub async fn run(
     let app = routes::router(gateway.state.clone());
     let address = listener.local_addr()?;
     tracing::info!(%address, "stream gateway listening");
-    // `into_make_service` turns the routes into services once; serving the `Router` itself
-    // would rebuild its route table for every connection (about 28 KiB per open stream).
-    let served = axum::serve(listener, app.into_make_service())
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .await
-        .context("serving HTTP");
+    server::serve(listener, app, shutdown.clone()).await;
     gateway.close().await;
-    served
+    Ok(())
 }

@@ -2,6 +2,7 @@
 //! script (`crates/vexil-stream-gateway/tests/python/ld_client.py`, whose docstring
 //! describes the JSON lines spoken here) in streaming mode, sending analytics events.
 
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,11 +14,8 @@ use tokio::sync::mpsc;
 
 use crate::test_env::required_var;
 
-/// The driver script, owned by the gateway's compatibility tests.
-const DRIVER: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../crates/vexil-stream-gateway/tests/python/ld_client.py"
-);
+/// The driver script, owned by the gateway's compatibility tests, from the workspace root.
+const DRIVER: &str = "crates/vexil-stream-gateway/tests/python/ld_client.py";
 
 /// How long the SDK may take to answer a command. Starting the interpreter and importing
 /// the SDK takes about a second, more on a busy 2-core machine.
@@ -37,8 +35,9 @@ impl PythonSdk {
     /// returns once it initialised (failing the test if it did not).
     pub async fn start_streaming(base_uri: &str, events_uri: &str, sdk_key: &str) -> PythonSdk {
         let python = required_var("VEXIL_TEST_PYTHON");
+        let driver = driver();
         let mut child = Command::new(&python)
-            .arg(DRIVER)
+            .arg(&driver)
             .args(["--mode", "streaming", "--base-uri", base_uri])
             .args(["--events-uri", events_uri, "--sdk-key", sdk_key])
             .args(["--init-timeout", "20"])
@@ -49,7 +48,10 @@ impl PythonSdk {
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|error| {
-                panic!("cannot run VEXIL_TEST_PYTHON ({python}) {DRIVER}: {error}")
+                panic!(
+                    "cannot run VEXIL_TEST_PYTHON ({python}) {}: {error}",
+                    driver.display()
+                )
             });
         let stdin = child.stdin.take().unwrap();
         let logs = Arc::new(Mutex::new(Vec::new()));
@@ -165,6 +167,16 @@ impl PythonSdk {
         );
         answer
     }
+}
+
+/// The driver's path. This file is also compiled into other crates' tests (with `#[path]`),
+/// so the workspace root is found from whichever crate's directory is building it.
+fn driver() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|directory| directory.join(DRIVER))
+        .find(|driver| driver.is_file())
+        .unwrap_or_else(|| panic!("{DRIVER} not found above {}", env!("CARGO_MANIFEST_DIR")))
 }
 
 /// Reads the script's JSON lines: log lines are collected as `LEVEL message`, every

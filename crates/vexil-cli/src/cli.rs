@@ -22,6 +22,10 @@ pub enum Command {
     Eval(EvalArgs),
     /// Query the flags of a running Vexil through config-api's REST API.
     Flags(FlagsArgs),
+    /// Run the whole platform (config-api, stream gateway, event ingest, analytics worker) in
+    /// this one process.
+    #[command(after_help = UP_AFTER_HELP)]
+    Up(UpArgs),
 }
 
 /// `vexil eval`: many cases from a JSON Lines file (`--cases`), or one flag (`--flag`).
@@ -142,4 +146,68 @@ pub struct StaleArgs {
 
     #[command(flatten)]
     pub api: ApiArgs,
+}
+
+const UP_AFTER_HELP: &str = "\
+Runs config-api, the stream gateway, event ingest and the analytics worker in this process, on
+the given PostgreSQL, Redis and Kafka. The admin API listens on --api-listen; every SDK path
+(streaming, polling, client-side evaluation, OFREP and events) on --sdk-listen, so one URL serves
+as a LaunchDarkly SDK's base, stream and events URI.
+
+On first start it creates a project `demo` with a few flags, and keeps the admin token and the
+demo's SDK keys in --data-dir, printing them at every start. config-api and the analytics worker
+share the database, each in its own schema.
+
+Prefer the environment variables for URLs that hold a password: command lines are visible to
+other users of the machine. Stop with Ctrl-C or SIGTERM: streams end, pending events are flushed.
+
+Exit status: 0 after a clean stop; 1 a backend could not be reached or a service failed; 2 bad
+usage or a bad setting.
+
+Example:
+  export VEXIL_DATABASE__URL=postgres://postgres@127.0.0.1:5432/vexil
+  vexil up --redis-url redis://127.0.0.1:6379 --kafka-brokers 127.0.0.1:9092";
+
+/// `vexil up`. The backends are required until the embedded ones (SQLite, an in-process
+/// queue, memory) exist.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// PostgreSQL for config-api and the analytics worker (`postgres://`); the database must
+    /// exist.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "VEXIL_DATABASE__URL",
+        hide_env_values = true
+    )]
+    pub database_url: String,
+
+    /// Redis for the stream gateway's persistent copy of the flags (`redis://`).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "VEXIL_REDIS__URL",
+        hide_env_values = true
+    )]
+    pub redis_url: String,
+
+    /// Kafka bootstrap brokers, `host:port[,host:port...]`.
+    #[arg(long, value_name = "BROKERS", env = "VEXIL_KAFKA__BROKERS")]
+    pub kafka_brokers: String,
+
+    /// Where the admin token and the demo project's keys are kept.
+    #[arg(long, value_name = "DIR", default_value = "vexil-data")]
+    pub data_dir: PathBuf,
+
+    /// Address of the admin REST API (config-api).
+    #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8030")]
+    pub api_listen: std::net::SocketAddr,
+
+    /// Address of every SDK path (stream gateway and event ingest together).
+    #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:8040")]
+    pub sdk_listen: std::net::SocketAddr,
+
+    /// Do not create the demo project on first start.
+    #[arg(long)]
+    pub no_demo: bool,
 }

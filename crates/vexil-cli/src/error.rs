@@ -50,6 +50,14 @@ pub enum InputError {
         /// What is wrong with it.
         problem: String,
     },
+    /// A `vexil up` setting is not usable.
+    #[error("{setting}: {problem}")]
+    Setting {
+        /// The option and its environment variable, e.g. `--redis-url (or VEXIL_REDIS__URL)`.
+        setting: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The API token is not set.
     #[error(
         "{variable} is not set: export the API token in it (it is never read from the command line)"

@@ -1,5 +1,6 @@
 //! The `vexil` command line: evaluates flags from data files the way an SDK would, and runs
-//! operator commands against a Vexil API (`vexil flags stale`; later `vexil up`).
+//! operator commands against a Vexil API (`vexil flags stale`), and runs the whole platform in
+//! one process (`vexil up`).
 //!
 //! Owns the command-line syntax (`cli.rs`), reading and checking input files (`data_file.rs`,
 //! `commands/eval/case_line.rs`), the REST client (`api_client.rs`), how results are printed,
@@ -27,5 +28,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Eval(args) => commands::eval::run(&args),
         Command::Flags(args) => commands::flags::run(&args),
+        Command::Up(args) => commands::up::run(&args),
     }
 }

@@ -1,0 +1,145 @@
+//! What `vexil up` runs on, checked before anything starts: a bad value is an input error
+//! (exit code 2) naming the option, not a connection failure minutes later.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::cli::UpArgs;
+use crate::error::InputError;
+
+const DATABASE_URL: &str = "--database-url (or VEXIL_DATABASE__URL)";
+const REDIS_URL: &str = "--redis-url (or VEXIL_REDIS__URL)";
+const KAFKA_BROKERS: &str = "--kafka-brokers (or VEXIL_KAFKA__BROKERS)";
+
+/// The checked command line of `vexil up`.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub redis_url: String,
+    pub kafka_brokers: String,
+    pub data_dir: PathBuf,
+    pub api_listen: SocketAddr,
+    pub sdk_listen: SocketAddr,
+    pub create_demo: bool,
+}
+
+impl Settings {
+    pub fn from_args(args: &UpArgs) -> Result<Settings, InputError> {
+        check_scheme(
+            DATABASE_URL,
+            &args.database_url,
+            &["postgres", "postgresql"],
+        )?;
+        check_scheme(REDIS_URL, &args.redis_url, &["redis", "rediss"])?;
+        check_brokers(&args.kafka_brokers)?;
+        Ok(Settings {
+            database_url: args.database_url.clone(),
+            redis_url: args.redis_url.clone(),
+            kafka_brokers: args.kafka_brokers.clone(),
+            data_dir: args.data_dir.clone(),
+            api_listen: args.api_listen,
+            sdk_listen: args.sdk_listen,
+            create_demo: !args.no_demo,
+        })
+    }
+}
+
+/// Only the scheme is checked here; the driver parses the rest when it connects. The value
+/// itself is never echoed: it may hold a password.
+fn check_scheme(setting: &'static str, url: &str, schemes: &[&str]) -> Result<(), InputError> {
+    let scheme = url.split_once("://").map(|(scheme, _)| scheme);
+    match scheme {
+        Some(scheme) if schemes.contains(&scheme) => Ok(()),
+        _ => Err(InputError::Setting {
+            setting,
+            problem: format!("must be a URL starting with {}://", schemes.join(":// or ")),
+        }),
+    }
+}
+
+fn check_brokers(brokers: &str) -> Result<(), InputError> {
+    let problem = |problem: String| InputError::Setting {
+        setting: KAFKA_BROKERS,
+        problem,
+    };
+    if brokers.trim().is_empty() {
+        return Err(problem("is empty; give host:port[,host:port...]".into()));
+    }
+    for broker in brokers.split(',').map(str::trim) {
+        let port = broker
+            .rsplit_once(':')
+            .map(|(host, port)| (host, port.parse::<u16>()));
+        match port {
+            Some((host, Ok(port))) if !host.is_empty() && port > 0 => {}
+            _ => {
+                return Err(problem(format!(
+                    "{broker:?} is not host:port (a port from 1 to 65535)"
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> UpArgs {
+        UpArgs {
+            database_url: "postgres://vexil:secret@db/vexil".into(),
+            redis_url: "redis://cache:6379".into(),
+            kafka_brokers: "kafka-1:9092, kafka-2:9092".into(),
+            data_dir: "vexil-data".into(),
+            api_listen: "127.0.0.1:8030".parse().unwrap(),
+            sdk_listen: "127.0.0.1:8040".parse().unwrap(),
+            no_demo: false,
+        }
+    }
+
+    #[test]
+    fn good_settings_pass() {
+        let settings = Settings::from_args(&args()).unwrap();
+        assert!(settings.create_demo);
+        assert_eq!(settings.kafka_brokers, "kafka-1:9092, kafka-2:9092");
+    }
+
+    #[test]
+    fn a_wrong_scheme_names_the_option_and_hides_the_value() {
+        let mut args = args();
+        args.database_url = "mysql://vexil:secret@db/vexil".into();
+        let message = Settings::from_args(&args).unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "--database-url (or VEXIL_DATABASE__URL): must be a URL starting with postgres:// or postgresql://"
+        );
+        assert!(!message.contains("secret"));
+
+        let mut args = self::args();
+        args.redis_url = "localhost:6379".into();
+        let message = Settings::from_args(&args).unwrap_err().to_string();
+        assert!(
+            message.starts_with("--redis-url (or VEXIL_REDIS__URL):"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn brokers_must_each_be_host_and_port() {
+        for (brokers, expected) in [
+            ("", "is empty"),
+            ("kafka", "\"kafka\" is not host:port"),
+            ("kafka:0", "\"kafka:0\" is not host:port"),
+            ("kafka:9092,:9092", "\":9092\" is not host:port"),
+        ] {
+            let mut args = args();
+            args.kafka_brokers = brokers.into();
+            let message = Settings::from_args(&args).unwrap_err().to_string();
+            assert!(
+                message.starts_with("--kafka-brokers (or VEXIL_KAFKA__BROKERS): "),
+                "{message}"
+            );
+            assert!(message.contains(expected), "{brokers}: {message}");
+        }
+    }
+}

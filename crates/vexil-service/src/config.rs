@@ -40,7 +40,31 @@ pub fn figment<T: Serialize + Default>() -> Figment {
             CONFIG_FILE_VARIABLE,
             DEFAULT_CONFIG_FILE,
         )))
-        .merge(Env::prefixed(ENV_PREFIX).split("__"))
+        .merge(
+            Env::prefixed(ENV_PREFIX)
+                // The file's name is not a setting: every Config refuses unknown keys.
+                .ignore(&["config"])
+                .ignore(&VERBATIM_KEYS)
+                .split("__"),
+        )
+        .merge(verbatim_variables())
+}
+
+/// Settings taken from the environment exactly as written. figment reads `VEXIL_*` values
+/// as TOML-like values, so a token of digits would arrive as a number (and `0123` as 123);
+/// secrets are strings whatever they look like.
+const VERBATIM_KEYS: [&str; 2] = ["service_token", "admin_token"];
+
+fn verbatim_variables() -> Figment {
+    VERBATIM_KEYS
+        .iter()
+        .filter_map(|key| {
+            let variable = format!("{ENV_PREFIX}{}", key.to_ascii_uppercase());
+            std::env::var(variable).ok().map(|value| (*key, value))
+        })
+        .fold(Figment::new(), |figment, (key, value)| {
+            figment.merge(Serialized::default(key, value))
+        })
 }
 
 /// OpenTelemetry's standard variables for the settings Vexil has keys for.
@@ -146,6 +170,34 @@ mod tests {
                     nested: Nested { port: 9000 }
                 }
             );
+            Ok(())
+        });
+    }
+
+    #[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+    #[serde(default, deny_unknown_fields)]
+    struct Strict {
+        name: String,
+        service_token: Option<String>,
+    }
+
+    #[test]
+    fn the_file_variable_is_not_read_as_a_setting() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("custom.toml", "name = \"from-file\"")?;
+            jail.set_env("VEXIL_CONFIG", "custom.toml");
+            let loaded: Strict = load().map_err(|error| error.to_string())?;
+            assert_eq!(loaded.name, "from-file");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn tokens_stay_strings_even_when_they_look_like_numbers() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("VEXIL_SERVICE_TOKEN", "0123");
+            let loaded: Strict = load().map_err(|error| error.to_string())?;
+            assert_eq!(loaded.service_token.as_deref(), Some("0123"));
             Ok(())
         });
     }

@@ -121,7 +121,7 @@ fn sort_analytics(batch: &Batch<'_>, body: &[u8]) -> Result<Sorted, ApiError> {
         body.len() + events.len() * batch.record_len(""),
     );
     for (index, event) in events.iter().enumerate() {
-        sorted.add(batch, index, event.get(), validate_event(event.get()));
+        sorted.add(batch, index, event.json, validate_event(event));
     }
     Ok(sorted)
 }

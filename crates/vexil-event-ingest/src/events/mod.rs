@@ -9,7 +9,7 @@ mod raw;
 mod validate;
 
 pub use context_key::context_key;
-pub use payload::{parse_analytics, parse_diagnostic, PayloadError};
+pub use payload::{parse_analytics, parse_diagnostic, Event, PayloadError};
 pub use validate::{validate_diagnostic, validate_event, Invalid, Valid};
 
 /// The event kinds event ingest forwards. Anything else is dropped (spec 6.1: accept

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::context_key::{context_key, ContextError};
+use super::payload::Event;
 use super::raw::{self, present, JsonType};
 use super::{DropReason, EventKind};
 
@@ -40,9 +41,9 @@ impl Invalid {
 /// The top-level fields any kind's rules look at, each `Some` when present (even `null`);
 /// every other field is skipped over. A field named twice makes the event invalid, as it
 /// would make the analytics worker's typed parse fail.
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Fields<'a> {
+pub(super) struct Fields<'a> {
     #[serde(borrow, default, deserialize_with = "present")]
     kind: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "present")]
@@ -104,9 +105,17 @@ struct Counter<'a> {
     unknown: Option<&'a RawValue>,
 }
 
-/// Validates one analytics event (a JSON object, as [`super::parse_analytics`] guarantees).
-pub fn validate_event(json: &str) -> Result<Valid<'_>, Invalid> {
-    let event = parse_fields(json)?;
+/// Validates one analytics event, as [`super::parse_analytics`] split it out.
+pub fn validate_event<'a>(event: &Event<'a>) -> Result<Valid<'a>, Invalid> {
+    let event = match &event.fields {
+        Ok(fields) => fields,
+        Err(reason) => {
+            return Err(Invalid::new(
+                DropReason::InvalidField,
+                format!("event cannot be read: {reason}"),
+            ))
+        }
+    };
     let kind = match event.kind.and_then(raw::as_str) {
         Some(kind) => EventKind::parse_analytics(&kind).ok_or_else(|| {
             Invalid::new(
@@ -124,7 +133,7 @@ pub fn validate_event(json: &str) -> Result<Valid<'_>, Invalid> {
     let context_key = match kind {
         EventKind::Index | EventKind::Identify => {
             timestamp(event.creation_date, "creationDate")?;
-            Some(full_context(&event)?)
+            Some(full_context(event)?)
         }
         EventKind::Feature | EventKind::Debug => {
             timestamp(event.creation_date, "creationDate")?;
@@ -133,20 +142,20 @@ pub fn validate_event(json: &str) -> Result<Valid<'_>, Invalid> {
             optional_integer_or_null(event.variation, "variation")?;
             optional_integer(event.sampling_ratio, "samplingRatio")?;
             optional_object(event.reason, "reason")?;
-            Some(any_context(&event)?)
+            Some(any_context(event)?)
         }
         EventKind::Custom => {
             timestamp(event.creation_date, "creationDate")?;
             non_empty_string(event.key, "key")?;
             metric_value(event.metric_value)?;
             optional_integer(event.sampling_ratio, "samplingRatio")?;
-            Some(any_context(&event)?)
+            Some(any_context(event)?)
         }
         EventKind::Summary => {
-            summary(&event)?;
+            summary(event)?;
             // Client-side SDKs may add the context (spec 6.3); it is not required.
             match event.context {
-                Some(_) => Some(full_context(&event)?),
+                Some(_) => Some(full_context(event)?),
                 None => None,
             }
         }
@@ -167,7 +176,7 @@ pub fn validate_event(json: &str) -> Result<Valid<'_>, Invalid> {
                     Invalid::new(DropReason::InvalidField, "`evaluation` must be an object")
                 })?;
             non_empty_string(evaluation.key, "key")?;
-            Some(any_context(&event)?)
+            Some(any_context(event)?)
         }
         // Diagnostic events belong on the diagnostic routes (spec 6.6).
         EventKind::DiagnosticInit | EventKind::Diagnostic => {

@@ -7,7 +7,7 @@ use super::*;
 #[track_caller]
 fn accepts(event: Value, kind: EventKind, context_key: Option<&str>) {
     let json = event.to_string();
-    let valid = validate_event(&json).unwrap_or_else(|invalid| {
+    let valid = validate_event(&Event::parse(&json)).unwrap_or_else(|invalid| {
         panic!("{event} was dropped: {invalid:?}");
     });
     assert_eq!(valid.kind, kind, "{event}");
@@ -16,7 +16,7 @@ fn accepts(event: Value, kind: EventKind, context_key: Option<&str>) {
 
 #[track_caller]
 fn drops(event: Value, reason: DropReason) {
-    match validate_event(&event.to_string()) {
+    match validate_event(&Event::parse(&event.to_string())) {
         Ok(valid) => panic!("{event} was accepted as {valid:?}"),
         Err(invalid) => assert_eq!(invalid.reason, reason, "{event}: {}", invalid.detail),
     }
@@ -242,11 +242,11 @@ fn null_fields_are_present_and_duplicate_fields_are_refused() {
     // The analytics worker's typed parse refuses a field named twice, so ingest does too.
     let twice = r#"{"kind":"custom","creationDate":1,"key":"k","key":"k","contextKeys":{"user":"u"}}"#;
     assert_eq!(
-        validate_event(twice).unwrap_err().reason,
+        validate_event(&Event::parse(twice)).unwrap_err().reason,
         DropReason::InvalidField
     );
     let escaped = r#"{"kind":"cust\u006fm","creationDate":1,"key":"k\"","contextKeys":{"us\u0065r":"u\n"}}"#;
-    let valid = validate_event(escaped).unwrap();
+    let valid = validate_event(&Event::parse(escaped)).unwrap();
     assert_eq!(valid.kind, EventKind::Custom);
     assert_eq!(valid.context_key.as_deref(), Some("u\n"));
 }

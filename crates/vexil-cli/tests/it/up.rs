@@ -155,6 +155,15 @@ async fn a_laptop_runs_everything_in_one_process(pool: PgPool) {
         .collect();
     keys.sort_unstable();
     assert_eq!(keys, ["banner-message", "new-checkout", "search-page-size"]);
+    // A temporary flag nobody evaluates, for `vexil flags stale` below.
+    let (status, body) = up
+        .api(
+            reqwest::Method::POST,
+            "/projects/demo/flags",
+            Some(json!({"key": "forgotten", "name": "Forgotten", "temporary": true})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
 
     // An unmodified LaunchDarkly SDK with the one printed URL as base, stream and events URI.
     let mut sdk = PythonSdk::start_streaming(&up.sdk, &up.sdk, &up.sdk_key).await;
@@ -242,6 +251,39 @@ async fn a_laptop_runs_everything_in_one_process(pool: PgPool) {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // `vexil flags stale` answers from the real worker: the forgotten flag was never
+    // evaluated; new-checkout served two variations, so it is not stale.
+    let stale = std::process::Command::new(env!("CARGO_BIN_EXE_vexil"))
+        .args([
+            "flags",
+            "stale",
+            "--project",
+            "demo",
+            "--environment",
+            "test",
+        ])
+        .args(["--threshold-days", "0", "--json", "--api-url", &up.api])
+        .env("VEXIL_API_TOKEN", &up.admin_token)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&stale.stdout);
+    assert!(
+        stale.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&stale.stderr)
+    );
+    let stale: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    let verdicts: Vec<(&str, &str)> = stale
+        .iter()
+        .map(|flag| {
+            (
+                flag["key"].as_str().unwrap(),
+                flag["reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(verdicts, [("forgotten", "not_evaluated")], "{stdout}");
+
     // The driver starts the client with start_wait=0, so the SDK always warns that the wait
     // ran out; anything at ERROR (a refused stream or event post) fails the test.
     let logged = sdk.quit().await;

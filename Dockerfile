@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 #
-# One image with the four Vexil services. Compose and Kubernetes pick the service with
-# `command` (`vexil-config-api`, `vexil-stream-gateway`, `vexil-event-ingest`,
+# One image with the four Vexil services and the `vexil` command (`vexil flags stale` from a
+# shell in a pod, or `vexil up`). Compose and Kubernetes pick the service with `command`
+# (`vexil-config-api`, `vexil-stream-gateway`, `vexil-event-ingest`,
 # `vexil-analytics-worker`); the image has no entrypoint of its own.
 #
 #   docker build -t vexil:dev .
@@ -30,10 +31,11 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/src/target,sharing=locked \
     cargo build --locked --release \
         -p vexil-config-api -p vexil-stream-gateway -p vexil-event-ingest -p vexil-analytics-worker \
-        --bins \
+        -p vexil-cli --bins \
     && mkdir -p /out \
     && cp target/release/vexil-config-api target/release/vexil-stream-gateway \
-        target/release/vexil-event-ingest target/release/vexil-analytics-worker /out/
+        target/release/vexil-event-ingest target/release/vexil-analytics-worker \
+        target/release/vexil /out/
 
 FROM debian:${DEBIAN_RELEASE}-slim AS runtime
 # ca-certificates for https:// endpoints (OTLP collectors, gRPC over TLS); curl only for the

@@ -99,6 +99,7 @@ pub async fn serve(
     );
     let grpc_address = grpc.local_addr()?;
     let grpc_server = tonic::transport::Server::builder()
+        .trace_fn(vexil_service::telemetry::grpc_server_span)
         .add_service(analytics)
         .serve_with_incoming_shutdown(TcpListenerStream::new(grpc), stop.clone().cancelled_owned());
     let http_address = http.local_addr()?;

@@ -107,6 +107,7 @@ pub async fn serve(
     );
     let grpc_address = grpc.local_addr()?;
     let grpc_server = tonic::transport::Server::builder()
+        .trace_fn(vexil_service::telemetry::grpc_server_span)
         .add_service(flag_sync)
         .add_service(credentials)
         .serve_with_incoming_shutdown(

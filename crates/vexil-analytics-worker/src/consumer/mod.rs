@@ -3,6 +3,10 @@
 //! transaction (`store::batch`). Offsets live in PostgreSQL only (Kafka auto-commit is
 //! off; the group's Kafka offsets are committed afterwards for lag tooling but never read
 //! back), so a crash at any point replays exactly the uncommitted records.
+//!
+//! A record that carries a `traceparent` header (ingest writes the one of the request that
+//! produced it) is classified in a span continuing that trace; each partition batch is written
+//! in a span linked to the traced records it holds.
 
 mod classify;
 mod context;
@@ -16,11 +20,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::message::BorrowedMessage;
+use rdkafka::message::{BorrowedMessage, Headers};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use sqlx::PgPool;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 use vexil_proto::events::v1::DeadLetter;
 
 use crate::config::KafkaConfig;
@@ -35,6 +40,9 @@ use dead_letter::DeadLetterProducer;
 /// before the worker gives up and stops.
 const WRITE_ATTEMPTS: u32 = 6;
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// A batch's span links to at most this many traced records (the OpenTelemetry SDK's
+/// default limit of links per span).
+const MAX_LINKS_PER_BATCH: usize = 128;
 
 /// Consumes until `shutdown` fires, then writes what it has read and returns.
 pub async fn consume(
@@ -108,6 +116,8 @@ struct Pending {
     partitions: BTreeMap<i32, PartitionBatch>,
     dead_letters: Vec<DeadLetter>,
     ignored: u64,
+    /// The `traceparent` headers of the records of each partition batch, for its span's links.
+    traceparents: BTreeMap<i32, Vec<String>>,
 }
 
 impl Worker {
@@ -156,7 +166,22 @@ impl Worker {
         self.metrics.events("ignored", pending.ignored);
         let mut committed = TopicPartitionList::new();
         for batch in pending.partitions.values() {
-            let outcome = retry("writing a batch", || batch::commit(&self.pool, batch)).await;
+            let span = tracing::info_span!(
+                "write batch",
+                otel.name = %format_args!("write {}", self.topic),
+                otel.kind = "consumer",
+                messaging.system = "kafka",
+                messaging.destination.name = %self.topic,
+                messaging.destination.partition.id = batch.partition,
+                messaging.batch.message_count = batch.next_offset - batch.first_offset,
+            );
+            let traced = pending.traceparents.get(&batch.partition);
+            for traceparent in traced.into_iter().flatten() {
+                vexil_service::telemetry::add_remote_link(&span, traceparent);
+            }
+            let outcome = retry("writing a batch", || batch::commit(&self.pool, batch))
+                .instrument(span)
+                .await;
             let outcome = match outcome {
                 Ok(outcome) => outcome,
                 Err(error) => {
@@ -266,6 +291,29 @@ fn take(
             candidates: Vec::new(),
         });
     batch.next_offset = offset + 1;
+    // Untraced records, and every record while this worker exports nothing, get no span.
+    let traceparent = traceparent(message).filter(|_| vexil_service::telemetry::is_exporting());
+    let span = match traceparent {
+        Some(traceparent) => {
+            let span = tracing::info_span!(
+                "process record",
+                otel.name = %format_args!("process {topic}"),
+                otel.kind = "consumer",
+                messaging.system = "kafka",
+                messaging.destination.name = %topic,
+                messaging.destination.partition.id = partition,
+                messaging.kafka.offset = offset,
+            );
+            vexil_service::telemetry::set_remote_parent(&span, Some(traceparent));
+            let links = pending.traceparents.entry(partition).or_default();
+            if links.len() < MAX_LINKS_PER_BATCH {
+                links.push(traceparent.to_owned());
+            }
+            span
+        }
+        None => tracing::Span::none(),
+    };
+    let _entered = span.enter();
     match classify(message.payload()) {
         Classified::Event(candidate) => batch.candidates.push(*candidate),
         Classified::Ignored => pending.ignored += 1,
@@ -283,6 +331,15 @@ fn take(
             });
         }
     }
+}
+
+/// The record's `traceparent` header, when it has a readable one.
+fn traceparent<'a>(message: &'a BorrowedMessage<'_>) -> Option<&'a str> {
+    message
+        .headers()?
+        .iter()
+        .find(|header| header.key == vexil_service::telemetry::TRACEPARENT)
+        .and_then(|header| std::str::from_utf8(header.value?).ok())
 }
 
 async fn retry<T, E, F, Fut>(what: &str, mut attempt: F) -> anyhow::Result<T>

@@ -8,7 +8,8 @@
 //! config-api is unreachable at startup.
 //!
 //! Start with `run` below, then `store/` (the in-memory data every request reads),
-//! `feed/` (how it is kept current), `streaming.rs` (one SSE connection) and `routes/`.
+//! `feed/` (how it is kept current), `streaming.rs` (one SSE connection), `routes/`, and
+//! `server/` (accepting connections: hyper, or the lean writer for SSE streams).
 
 pub mod config;
 pub mod error;

@@ -1,6 +1,7 @@
 //! Cross-service scenarios, run against the real Postgres, Redis and Kafka whose
 //! addresses `scripts/test-env` exports (see `README.md` beside this file).
 
+mod broker_pause;
 mod dependencies;
 mod deploy;
 mod event_log;

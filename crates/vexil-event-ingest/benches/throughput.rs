@@ -489,7 +489,12 @@ fn records_of(body: &[u8], environment_id: &str, index: usize) -> (Records, Owne
         traceparent: None,
         tracestate: None,
     };
-    let batch = Batch::new(&credential, &request, Source::Server, support::now_unix_ms());
+    let batch = Batch::new(
+        &credential,
+        &request,
+        Source::Server,
+        support::now_unix_ms(),
+    );
     let events = parse_analytics(body).expect("the bench's payloads are JSON arrays");
     let mut records = Records::with_capacity(
         events.len(),

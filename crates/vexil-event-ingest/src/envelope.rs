@@ -198,7 +198,10 @@ mod tests {
         assert_eq!(envelope.environment_id, "env-1");
         assert_eq!(envelope.project_key.as_deref(), Some("shop"));
         assert_eq!(envelope.index_in_payload, 3);
-        assert_eq!(envelope.source(), vexil_proto::events::v1::EventSource::Server);
+        assert_eq!(
+            envelope.source(),
+            vexil_proto::events::v1::EventSource::Server
+        );
         assert_eq!(envelope.kind, "custom");
         assert_eq!(envelope.event_json, json.as_bytes());
         assert_eq!(envelope.event_schema, 4);

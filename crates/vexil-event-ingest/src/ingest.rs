@@ -142,7 +142,13 @@ impl Sorted {
         }
     }
 
-    fn add(&mut self, batch: &Batch<'_>, index: usize, json: &str, validated: Result<Valid<'_>, Invalid>) {
+    fn add(
+        &mut self,
+        batch: &Batch<'_>,
+        index: usize,
+        json: &str,
+        validated: Result<Valid<'_>, Invalid>,
+    ) {
         match validated {
             Ok(valid) => {
                 batch.push_record(&mut self.records, index, json, &valid);

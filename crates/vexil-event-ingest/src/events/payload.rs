@@ -138,12 +138,19 @@ fn unreadable_event(body: &[u8], rest: &str) -> Result<(String, usize), PayloadE
     };
     let reason = serde_json::from_str::<Fields<'_>>(event.get())
         .err()
-        .map_or_else(|| "event cannot be read".to_owned(), |error| error.to_string());
+        .map_or_else(
+            || "event cannot be read".to_owned(),
+            |error| error.to_string(),
+        );
     Ok((reason, stream.byte_offset()))
 }
 
 /// After the closing `]`: only whitespace may follow.
-fn finish<'a>(body: &[u8], at: usize, events: Vec<Event<'a>>) -> Result<Vec<Event<'a>>, PayloadError> {
+fn finish<'a>(
+    body: &[u8],
+    at: usize,
+    events: Vec<Event<'a>>,
+) -> Result<Vec<Event<'a>>, PayloadError> {
     if skip_whitespace(body, at) == body.len() {
         Ok(events)
     } else {
@@ -213,7 +220,14 @@ mod tests {
         assert_eq!(events[0].json, r#"{"kind":"a","kind":"b"}"#);
         assert_eq!(events[1].json, r#"{"kind":"c"}"#);
         assert!(events[1].fields.is_ok());
-        for body in [&b"[{}] x"[..], b"[{},]", b"[{} {}]", b"[\xff]", b"[{\"a\":\"\xff\"}]", b"[{}"] {
+        for body in [
+            &b"[{}] x"[..],
+            b"[{},]",
+            b"[{} {}]",
+            b"[\xff]",
+            b"[{\"a\":\"\xff\"}]",
+            b"[{}",
+        ] {
             assert_eq!(
                 parse_analytics(body).unwrap_err().reason(),
                 "invalid_json",

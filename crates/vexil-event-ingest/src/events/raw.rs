@@ -187,7 +187,10 @@ mod tests {
 
     #[test]
     fn strings_borrow_unless_escaped() {
-        assert!(matches!(as_str(raw(r#""plain""#)), Some(Cow::Borrowed("plain"))));
+        assert!(matches!(
+            as_str(raw(r#""plain""#)),
+            Some(Cow::Borrowed("plain"))
+        ));
         assert_eq!(as_str(raw(r#""a\"b\u00e9""#)).as_deref(), Some("a\"bé"));
         assert_eq!(as_str(raw("5")), None);
     }
@@ -199,10 +202,7 @@ mod tests {
             .iter()
             .map(|(name, value)| (name.as_ref(), value.get()))
             .collect();
-        assert_eq!(
-            seen,
-            [("b", "1"), ("aA", "[2]"), ("b", r#"{"c": null}"#)]
-        );
+        assert_eq!(seen, [("b", "1"), ("aA", "[2]"), ("b", r#"{"c": null}"#)]);
         assert!(super::members(raw("[]")).is_none());
         assert_eq!(elements(raw("[1, {}]")).unwrap().len(), 2);
     }

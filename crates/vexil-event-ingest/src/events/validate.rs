@@ -171,7 +171,9 @@ pub fn validate_event<'a>(event: &Event<'a>) -> Result<Valid<'a>, Invalid> {
             let evaluation = event
                 .evaluation
                 .filter(|evaluation| raw::is(evaluation, JsonType::Object))
-                .and_then(|evaluation| serde_json::from_str::<Evaluation<'_>>(evaluation.get()).ok())
+                .and_then(|evaluation| {
+                    serde_json::from_str::<Evaluation<'_>>(evaluation.get()).ok()
+                })
                 .ok_or_else(|| {
                     Invalid::new(DropReason::InvalidField, "`evaluation` must be an object")
                 })?;
@@ -346,7 +348,10 @@ fn summary(event: &Fields<'_>) -> Result<(), Invalid> {
                     at()
                 )));
             }
-            for (field, value) in [("version", counter.version), ("variation", counter.variation)] {
+            for (field, value) in [
+                ("version", counter.version),
+                ("variation", counter.variation),
+            ] {
                 if value.is_some_and(|value| {
                     raw::as_u64(value).is_none() && !raw::is(value, JsonType::Null)
                 }) {

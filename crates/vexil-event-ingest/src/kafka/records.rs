@@ -70,10 +70,7 @@ mod tests {
         records.push(|_| {}, |value| value.extend_from_slice(b"v2"));
         records.push(|key| key.extend_from_slice(b"k3"), |_| {});
         let seen: Vec<(&[u8], &[u8])> = records.iter().map(|r| (r.key, r.value)).collect();
-        assert_eq!(
-            seen,
-            [(&b"k1"[..], &[1u8][..]), (b"", b"v2"), (b"k3", b"")]
-        );
+        assert_eq!(seen, [(&b"k1"[..], &[1u8][..]), (b"", b"v2"), (b"k3", b"")]);
         assert_eq!(records.len(), 3);
     }
 }

@@ -232,20 +232,28 @@ fn diagnostic_events_need_their_kind_id_and_date() {
 
 #[test]
 fn null_fields_are_present_and_duplicate_fields_are_refused() {
-    drops(with(feature(), "version", Value::Null), DropReason::InvalidField);
-    drops(with(feature(), "creationDate", Value::Null), DropReason::InvalidTimestamp);
+    drops(
+        with(feature(), "version", Value::Null),
+        DropReason::InvalidField,
+    );
+    drops(
+        with(feature(), "creationDate", Value::Null),
+        DropReason::InvalidTimestamp,
+    );
     accepts(
         with(feature(), "variation", Value::Null),
         EventKind::Feature,
         Some("u-5"),
     );
     // The analytics worker's typed parse refuses a field named twice, so ingest does too.
-    let twice = r#"{"kind":"custom","creationDate":1,"key":"k","key":"k","contextKeys":{"user":"u"}}"#;
+    let twice =
+        r#"{"kind":"custom","creationDate":1,"key":"k","key":"k","contextKeys":{"user":"u"}}"#;
     assert_eq!(
         validate_event(&Event::parse(twice)).unwrap_err().reason,
         DropReason::InvalidField
     );
-    let escaped = r#"{"kind":"cust\u006fm","creationDate":1,"key":"k\"","contextKeys":{"us\u0065r":"u\n"}}"#;
+    let escaped =
+        r#"{"kind":"cust\u006fm","creationDate":1,"key":"k\"","contextKeys":{"us\u0065r":"u\n"}}"#;
     let valid = validate_event(&Event::parse(escaped)).unwrap();
     assert_eq!(valid.kind, EventKind::Custom);
     assert_eq!(valid.context_key.as_deref(), Some("u\n"));

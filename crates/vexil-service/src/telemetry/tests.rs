@@ -238,3 +238,18 @@ fn a_bad_endpoint_stops_loading_naming_the_key() {
         Ok(())
     });
 }
+
+#[test]
+fn init_twice_keeps_the_first_installation() {
+    let first = init("first", &TelemetryConfig::default());
+    assert!(!is_exporting());
+    let config = TelemetryConfig {
+        otlp_endpoint: Some(OtlpEndpoint::parse("http://127.0.0.1:9").unwrap()),
+        ..TelemetryConfig::default()
+    };
+    let second = init("second", &config);
+    assert!(!is_exporting(), "the second call changes nothing");
+    second.flush();
+    drop(second);
+    drop(first);
+}

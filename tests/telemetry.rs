@@ -144,7 +144,13 @@ async fn scenario(scratch: Scratch, names: Names) {
             let kafka = spans
                 .iter()
                 .any(|span| span.trace_id == KAFKA_TRACE_ID && span.name.starts_with("process "));
-            http && kafka
+            // The batch's span ends after the record's, once the batch is written.
+            let batch = spans.iter().any(|span| {
+                span.links
+                    .iter()
+                    .any(|(trace_id, _)| trace_id == KAFKA_TRACE_ID)
+            });
+            http && kafka && batch
         })
         .await;
 

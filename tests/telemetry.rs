@@ -2,7 +2,8 @@
 //! receiver in this process, a request carrying a W3C `traceparent` to config-api produces
 //! config-api's span in that trace, and config-api's gRPC call to analytics-worker carries
 //! the trace into the worker; a Kafka record with a `traceparent` header is processed by the
-//! worker in a span of the record's trace.
+//! worker in a span of the record's trace; and an SDK's event posted to event ingest with a
+//! `traceparent` is followed through ingest's span and Kafka into the worker's.
 //!
 //! The receiver and `telemetry::init` are process-wide (the subscriber is global), so every
 //! other test running meanwhile exports its spans here too; assertions look only at the
@@ -35,6 +36,8 @@ const HTTP_TRACE_ID: &str = "6e0c63257de34c92bf9efcd03927272e";
 const HTTP_PARENT_ID: &str = "00f067aa0ba902b7";
 const KAFKA_TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
 const KAFKA_PARENT_ID: &str = "b7ad6b7169203331";
+const SDK_TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const SDK_PARENT_ID: &str = "a3ce929d0e0e4736";
 /// Bounds the wait for the spans (the worker reads the record, the exporter posts).
 const SPANS_DEADLINE: Duration = Duration::from_secs(30);
 
@@ -100,6 +103,14 @@ async fn scenario(scratch: Scratch, names: Names) {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{project}");
+    let sdk_key = project["environments"]
+        .as_array()
+        .and_then(|environments| environments.iter().find(|e| e["key"] == "test"))
+        .and_then(|environment| environment["keys"].as_array())
+        .and_then(|keys| keys.iter().find(|key| key["kind"] == "server"))
+        .and_then(|key| key["secret"].as_str())
+        .unwrap_or_else(|| panic!("no server-side SDK key in {project}"))
+        .to_owned();
     let (status, flag) = stack
         .api(
             Method::POST,
@@ -134,6 +145,20 @@ async fn scenario(scratch: Scratch, names: Names) {
     )
     .await;
 
+    // An SDK in trace SDK_TRACE_ID posts one custom event to event ingest.
+    let response = reqwest::Client::new()
+        .post(format!("{}/bulk", stack.ingest.url()))
+        .header("authorization", &sdk_key)
+        .header(TRACEPARENT, format!("00-{SDK_TRACE_ID}-{SDK_PARENT_ID}-01"))
+        .json(
+            &json!([{"kind": "custom", "key": "purchase", "creationDate": 1_764_500_000_000_u64,
+                       "context": {"kind": "user", "key": "traced-user"}}]),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+
     let usage_route =
         "GET /api/v1/projects/{project}/environments/{environment}/flags/{flag}/usage";
     let spans = collector
@@ -150,7 +175,10 @@ async fn scenario(scratch: Scratch, names: Names) {
                     .iter()
                     .any(|(trace_id, _)| trace_id == KAFKA_TRACE_ID)
             });
-            http && kafka && batch
+            let sdk = spans
+                .iter()
+                .any(|span| span.trace_id == SDK_TRACE_ID && span.name.starts_with("process "));
+            http && kafka && batch && sdk
         })
         .await;
 
@@ -196,6 +224,23 @@ async fn scenario(scratch: Scratch, names: Names) {
     assert!(
         batch.is_some(),
         "no batch span linked to the record's trace in {spans:#?}"
+    );
+
+    // The SDK's event: ingest's server span continues the SDK's trace, and the worker
+    // processes the record as a child of ingest's span.
+    let sdk_trace = in_trace(SDK_TRACE_ID);
+    let ingest = sdk_trace
+        .iter()
+        .find(|span| span.name == "POST /bulk")
+        .unwrap_or_else(|| panic!("no event-ingest span `POST /bulk` in {sdk_trace:#?}"));
+    assert_eq!(ingest.parent_span_id, SDK_PARENT_ID, "{ingest:#?}");
+    let process = sdk_trace
+        .iter()
+        .find(|span| span.name == format!("process {}", names.events_topic))
+        .unwrap_or_else(|| panic!("no worker record span in {sdk_trace:#?}"));
+    assert_eq!(
+        process.parent_span_id, ingest.span_id,
+        "the worker continues ingest's span: {sdk_trace:#?}"
     );
 
     stack.stop().await;

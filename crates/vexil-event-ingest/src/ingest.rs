@@ -61,7 +61,13 @@ async fn accept(
 ) -> Result<(), ApiError> {
     let credential = authenticate(&state.resolver, source, presented).await?;
     let body = body::read(headers, body, state.body_limit_bytes).await?;
-    let request = SdkRequest::from_headers(headers);
+    let mut request = SdkRequest::from_headers(headers);
+    // While traces are exported, the records continue this request's span (a child of the
+    // SDK's traceparent, if it sent one); otherwise the SDK's own header is passed on, so a
+    // trace still reaches the worker through an ingest that does not export.
+    if let Some(traceparent) = vexil_service::telemetry::current_traceparent() {
+        request.traceparent = Some(traceparent);
+    }
     let batch = Batch::new(&credential, &request, source, now_unix_ms());
     let sorted = match payload_kind {
         PayloadKind::Analytics => sort_analytics(&batch, &body)?,

@@ -32,13 +32,25 @@ async fn two_services_share_one_database_each_with_its_own_history(pool: PgPool)
     let first = migrator(directory.path(), "first").await;
     let second = migrator(directory.path(), "second").await;
 
-    vexil_service::migrations::run(&pool, "first", &first).await.unwrap();
-    vexil_service::migrations::run(&pool, "second", &second).await.unwrap();
+    vexil_service::migrations::run(&pool, "first", &first)
+        .await
+        .unwrap();
+    vexil_service::migrations::run(&pool, "second", &second)
+        .await
+        .unwrap();
     // Running again applies nothing twice (a second CREATE TABLE would fail).
-    vexil_service::migrations::run(&pool, "first", &first).await.unwrap();
+    vexil_service::migrations::run(&pool, "first", &first)
+        .await
+        .unwrap();
 
-    assert_eq!(history(&pool, "first._sqlx_migrations").await, [20260101000001]);
-    assert_eq!(history(&pool, "second._sqlx_migrations").await, [20260101000001]);
+    assert_eq!(
+        history(&pool, "first._sqlx_migrations").await,
+        [20260101000001]
+    );
+    assert_eq!(
+        history(&pool, "second._sqlx_migrations").await,
+        [20260101000001]
+    );
     let public: Option<String> =
         sqlx::query_scalar("SELECT to_regclass('public._sqlx_migrations')::text")
             .fetch_one(&pool)
@@ -60,9 +72,14 @@ async fn history_kept_in_public_by_older_versions_is_carried_over(pool: PgPool) 
     // The old way: sqlx's own run, history in public._sqlx_migrations.
     first.run(&pool).await.unwrap();
 
-    vexil_service::migrations::run(&pool, "first", &first).await.unwrap();
+    vexil_service::migrations::run(&pool, "first", &first)
+        .await
+        .unwrap();
 
-    assert_eq!(history(&pool, "first._sqlx_migrations").await, [20260101000001]);
+    assert_eq!(
+        history(&pool, "first._sqlx_migrations").await,
+        [20260101000001]
+    );
 }
 
 #[sqlx::test(migrations = false)]
@@ -72,5 +89,10 @@ async fn a_schema_name_that_is_not_an_identifier_is_refused(pool: PgPool) {
     let error = vexil_service::migrations::run(&pool, "first; DROP", &first)
         .await
         .unwrap_err();
-    assert!(error.to_string().contains("not a plain lower-case identifier"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("not a plain lower-case identifier"),
+        "{error}"
+    );
 }

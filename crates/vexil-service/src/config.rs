@@ -184,6 +184,8 @@ mod tests {
     #[test]
     fn the_file_variable_is_not_read_as_a_setting() {
         figment::Jail::expect_with(|jail| {
+            // Strict refuses unknown keys: the test environment's own VEXIL_TEST_* must go.
+            jail.clear_env();
             jail.create_file("custom.toml", "name = \"from-file\"")?;
             jail.set_env("VEXIL_CONFIG", "custom.toml");
             let loaded: Strict = load().map_err(|error| error.to_string())?;
@@ -195,6 +197,7 @@ mod tests {
     #[test]
     fn tokens_stay_strings_even_when_they_look_like_numbers() {
         figment::Jail::expect_with(|jail| {
+            jail.clear_env();
             jail.set_env("VEXIL_SERVICE_TOKEN", "0123");
             let loaded: Strict = load().map_err(|error| error.to_string())?;
             assert_eq!(loaded.service_token.as_deref(), Some("0123"));

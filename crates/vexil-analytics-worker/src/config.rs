@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use vexil_proto::events::v1::{DEAD_LETTER_TOPIC, SDK_EVENTS_TOPIC};
 use vexil_service::config::{duration_millis, duration_seconds};
+pub use vexil_service::database::{DatabaseConfig, DatabaseConfigError};
 use vexil_service::telemetry::TelemetryConfig;
 
 /// Everything analytics-worker reads at startup. Defaults suit a local development stack.
@@ -35,16 +36,6 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct ListenConfig {
     pub listen: SocketAddr,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct DatabaseConfig {
-    /// `postgres://user:password@host:port/database`; prefer `VEXIL_DATABASE__URL`.
-    pub url: String,
-    pub max_connections: u32,
-    /// Apply pending migrations at startup.
-    pub migrate: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -93,16 +84,6 @@ impl Default for Config {
     }
 }
 
-impl Default for DatabaseConfig {
-    fn default() -> Self {
-        DatabaseConfig {
-            url: "postgres://postgres@127.0.0.1:5432/vexil".into(),
-            max_connections: 10,
-            migrate: true,
-        }
-    }
-}
-
 impl Default for KafkaConfig {
     fn default() -> Self {
         KafkaConfig {
@@ -122,12 +103,8 @@ impl Default for KafkaConfig {
 /// A configuration value that parses but cannot work; the message starts with the key.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("database.url must start with postgres:// or postgresql://, got `{0}`")]
-    DatabaseScheme(String),
-    #[error("database.url is not a valid PostgreSQL URL")]
-    DatabaseUrl(#[source] sqlx::Error),
-    #[error("database.max_connections must be at least 1")]
-    MaxConnections,
+    #[error(transparent)]
+    Database(#[from] DatabaseConfigError),
     #[error("kafka.{key} must not be empty")]
     Empty { key: &'static str },
     #[error("kafka.dead_letter_topic must differ from kafka.topic (`{0}`)")]
@@ -155,18 +132,7 @@ impl Config {
     /// Checks what the types alone cannot, naming the key. The database URL is not printed:
     /// it may hold a password.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let url = &self.database.url;
-        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            let shown = url
-                .split_once("://")
-                .map_or("(no scheme)", |(scheme, _)| scheme);
-            return Err(ConfigError::DatabaseScheme(format!("{shown}://...")));
-        }
-        url.parse::<sqlx::postgres::PgConnectOptions>()
-            .map_err(ConfigError::DatabaseUrl)?;
-        if self.database.max_connections == 0 {
-            return Err(ConfigError::MaxConnections);
-        }
+        self.database.validate()?;
         let kafka = &self.kafka;
         for (key, value) in [
             ("brokers", &kafka.brokers),

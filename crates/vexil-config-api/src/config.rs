@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use vexil_service::config::{duration_millis, duration_seconds};
+pub use vexil_service::database::{DatabaseConfig, DatabaseConfigError};
 use vexil_service::telemetry::TelemetryConfig;
 
 /// Everything config-api reads at startup. Defaults suit a local development stack.
@@ -67,23 +68,16 @@ pub struct GrpcConfig {
     pub listen: SocketAddr,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct DatabaseConfig {
-    /// `postgres://user:password@host:port/database`; prefer setting it through
-    /// `VEXIL_DATABASE__URL` so the password stays out of files.
-    pub url: String,
-    pub max_connections: u32,
-    /// Apply pending migrations at startup.
-    pub migrate: bool,
-}
-
 impl Default for Config {
     fn default() -> Self {
         Config {
             http: HttpConfig::default(),
             grpc: GrpcConfig::default(),
-            database: DatabaseConfig::default(),
+            // One pool serves REST, gRPC and the background tasks.
+            database: DatabaseConfig {
+                max_connections: 20,
+                ..DatabaseConfig::default()
+            },
             admin_token: None,
             service_token: None,
             change_retention: Duration::from_secs(7 * 24 * 3600),
@@ -111,25 +105,11 @@ impl Default for GrpcConfig {
     }
 }
 
-impl Default for DatabaseConfig {
-    fn default() -> Self {
-        DatabaseConfig {
-            url: "postgres://postgres@127.0.0.1:5432/vexil".into(),
-            max_connections: 20,
-            migrate: true,
-        }
-    }
-}
-
 /// A configuration value that parses but cannot work; the message starts with the key.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("database.url must start with postgres:// or postgresql://, got `{0}`")]
-    DatabaseScheme(String),
-    #[error("database.url is not a valid PostgreSQL URL")]
-    DatabaseUrl(#[source] sqlx::Error),
-    #[error("database.max_connections must be at least 1")]
-    MaxConnections,
+    #[error(transparent)]
+    Database(#[from] DatabaseConfigError),
     #[error("analytics.grpc_url `{url}` is not a valid http(s) URL")]
     AnalyticsGrpcUrl { url: String },
     #[error("analytics.timeout must be at least 1 ms")]
@@ -155,18 +135,7 @@ impl Config {
     /// Checks what the types alone cannot, naming the key. The database URL is not printed:
     /// it may hold a password.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let url = &self.database.url;
-        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            let shown = url
-                .split_once("://")
-                .map_or("(no scheme)", |(scheme, _)| scheme);
-            return Err(ConfigError::DatabaseScheme(format!("{shown}://...")));
-        }
-        url.parse::<sqlx::postgres::PgConnectOptions>()
-            .map_err(ConfigError::DatabaseUrl)?;
-        if self.database.max_connections == 0 {
-            return Err(ConfigError::MaxConnections);
-        }
+        self.database.validate()?;
         let url = &self.analytics.grpc_url;
         if !vexil_service::config::is_grpc_url(url) {
             return Err(ConfigError::AnalyticsGrpcUrl { url: url.clone() });

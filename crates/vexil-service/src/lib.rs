@@ -5,14 +5,16 @@
 //! Prometheus metrics (`/metrics`), and the rules several services apply alike: CORS on
 //! browser routes (`cors`), the SDK key in `Authorization` (`sdk_auth`), the service token
 //! on gRPC calls (`service_auth`), duration keys in configuration (`config`), JSON error
-//! responses (`error`) and, with feature `postgres`, where sqlx keeps migration history
-//! (`migrations`).
+//! responses (`error`) and, with feature `postgres`, the `[database]` section
+//! (`database`) and where sqlx keeps migration history (`migrations`).
 //! Never knows about flags, events or any other Vexil crate.
 //!
 //! Start with `config::load` and `health::router`.
 
 pub mod config;
 pub mod cors;
+#[cfg(feature = "postgres")]
+pub mod database;
 pub mod error;
 pub mod health;
 pub mod metrics;

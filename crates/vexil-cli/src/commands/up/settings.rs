@@ -25,11 +25,7 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_args(args: &UpArgs) -> Result<Settings, InputError> {
-        check_scheme(
-            DATABASE_URL,
-            &args.database_url,
-            &["postgres", "postgresql"],
-        )?;
+        check_database_url(&args.database_url)?;
         check_scheme(REDIS_URL, &args.redis_url, &["redis", "rediss"])?;
         check_brokers(&args.kafka_brokers)?;
         Ok(Settings {
@@ -42,6 +38,20 @@ impl Settings {
             create_demo: !args.no_demo,
         })
     }
+}
+
+/// The services' own check (`vexil_service::database`), in the words of this command line.
+fn check_database_url(url: &str) -> Result<(), InputError> {
+    use vexil_service::database::{check_url, DatabaseConfigError};
+    let problem = match check_url(url) {
+        Ok(()) => return Ok(()),
+        Err(DatabaseConfigError::Url(_)) => "is not a valid PostgreSQL URL",
+        Err(_) => "must be a URL starting with postgres:// or postgresql://",
+    };
+    Err(InputError::Setting {
+        setting: DATABASE_URL,
+        problem: problem.into(),
+    })
 }
 
 /// Only the scheme is checked here; the driver parses the rest when it connects. The value
@@ -114,6 +124,14 @@ mod tests {
             "--database-url (or VEXIL_DATABASE__URL): must be a URL starting with postgres:// or postgresql://"
         );
         assert!(!message.contains("secret"));
+
+        let mut args = self::args();
+        args.database_url = "postgres://vexil:secret@db:notaport/vexil".into();
+        let message = Settings::from_args(&args).unwrap_err().to_string();
+        assert_eq!(
+            message,
+            "--database-url (or VEXIL_DATABASE__URL): is not a valid PostgreSQL URL"
+        );
 
         let mut args = self::args();
         args.redis_url = "localhost:6379".into();

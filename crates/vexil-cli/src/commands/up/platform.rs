@@ -53,6 +53,21 @@ impl Platform {
         };
         let shutdown = platform.shutdown.clone();
 
+        // Ingest first: it creates the events topic, which the worker must find when it
+        // subscribes (a consumer learns of a topic created later only at its next metadata
+        // refresh, minutes away).
+        let mut ingest = vexil_event_ingest::config::Config {
+            service_token: Some(service_token.clone()),
+            ..Default::default()
+        };
+        ingest.config_api.grpc_url = config_api_grpc_url.clone();
+        ingest.kafka.brokers = settings.kafka_brokers.clone();
+        let grace = ingest.http.shutdown_grace;
+        let ingest = vexil_event_ingest::state::AppState::connect(&ingest)
+            .await
+            .context("starting event ingest")?;
+        let ingest_routes = vexil_event_ingest::routes::router(ingest.clone());
+
         let mut worker = vexil_analytics_worker::config::Config {
             service_token: Some(service_token.clone()),
             ..Default::default()
@@ -78,18 +93,6 @@ impl Platform {
         platform
             .wait_until_ready("config-api", platform.api_address)
             .await?;
-
-        let mut ingest = vexil_event_ingest::config::Config {
-            service_token: Some(service_token.clone()),
-            ..Default::default()
-        };
-        ingest.config_api.grpc_url = config_api_grpc_url.clone();
-        ingest.kafka.brokers = settings.kafka_brokers.clone();
-        let grace = ingest.http.shutdown_grace;
-        let ingest = vexil_event_ingest::state::AppState::connect(&ingest)
-            .await
-            .context("starting event ingest")?;
-        let ingest_routes = vexil_event_ingest::routes::router(ingest.clone());
 
         let mut gateway = vexil_stream_gateway::config::Config {
             service_token: Some(service_token),

@@ -28,7 +28,6 @@ pub mod views;
 use std::sync::Arc;
 
 use anyhow::Context;
-use sqlx::postgres::PgPoolOptions;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
@@ -48,9 +47,9 @@ pub async fn run(
     grpc: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let pool = PgPoolOptions::new()
-        .max_connections(config.database.max_connections)
-        .connect(&config.database.url)
+    let pool = config
+        .database
+        .connect()
         .await
         .context("connecting to PostgreSQL (database.url)")?;
     let result = serve(config, pool.clone(), http, grpc, shutdown).await;

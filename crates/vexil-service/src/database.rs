@@ -3,6 +3,7 @@
 //! it may hold a password.
 
 use serde::{Deserialize, Serialize};
+use sqlx::postgres::{PgPool, PgPoolOptions};
 
 /// `[database]` in `vexil.toml`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +40,14 @@ pub enum DatabaseConfigError {
 }
 
 impl DatabaseConfig {
+    /// A pool of up to `max_connections` to `url`, connected once before it is returned.
+    pub async fn connect(&self) -> Result<PgPool, sqlx::Error> {
+        PgPoolOptions::new()
+            .max_connections(self.max_connections)
+            .connect(&self.url)
+            .await
+    }
+
     pub fn validate(&self) -> Result<(), DatabaseConfigError> {
         check_url(&self.url)?;
         if self.max_connections == 0 {

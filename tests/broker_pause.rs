@@ -24,11 +24,9 @@ use rdkafka::{Message as _, Offset, TopicPartitionList};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
 use crate::scratch::Scratch;
+use crate::stack::{address, bind, Service};
 
 const ADMIN_TOKEN: &str = "vexil-broker-pause-admin-token";
 const SERVICE_TOKEN: &str = "vexil-broker-pause-service-token";
@@ -420,80 +418,6 @@ impl Services {
             service.stop().await;
         }
     }
-}
-
-/// One service running as a task of this runtime; stops when dropped.
-struct Service {
-    name: &'static str,
-    http: SocketAddr,
-    shutdown: CancellationToken,
-    task: Option<JoinHandle<anyhow::Result<()>>>,
-}
-
-impl Service {
-    fn spawn<F>(
-        name: &'static str,
-        http: SocketAddr,
-        run: impl FnOnce(CancellationToken) -> F,
-    ) -> Service
-    where
-        F: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
-    {
-        let shutdown = CancellationToken::new();
-        Service {
-            name,
-            http,
-            task: Some(tokio::spawn(run(shutdown.clone()))),
-            shutdown,
-        }
-    }
-
-    async fn wait_until_ready(&mut self, client: &reqwest::Client) {
-        let deadline = tokio::time::Instant::now() + DEADLINE;
-        let url = format!("http://{}/health/ready", self.http);
-        loop {
-            if let Ok(response) = client.get(&url).send().await {
-                if response.status() == StatusCode::OK {
-                    return;
-                }
-            }
-            if self.task.as_ref().is_some_and(JoinHandle::is_finished) {
-                let outcome = self.task.take().unwrap().await;
-                panic!("{} stopped before it became ready: {outcome:?}", self.name);
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{} did not become ready within {DEADLINE:?}",
-                self.name
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    async fn stop(mut self) {
-        self.shutdown.cancel();
-        let name = self.name;
-        match tokio::time::timeout(DEADLINE, self.task.take().unwrap()).await {
-            Err(_) => panic!("{name} did not stop within {DEADLINE:?}"),
-            Ok(Err(error)) => panic!("{name} panicked: {error}"),
-            Ok(Ok(Err(error))) => panic!("{name} failed: {error:#}"),
-            Ok(Ok(Ok(()))) => {}
-        }
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
-async fn bind() -> TcpListener {
-    TcpListener::bind("127.0.0.1:0").await.unwrap()
-}
-
-fn address(listener: &TcpListener) -> SocketAddr {
-    listener.local_addr().unwrap()
 }
 
 fn unix_ms() -> i64 {

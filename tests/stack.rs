@@ -193,7 +193,7 @@ impl Stack {
     }
 }
 
-/// One service running as a task of this runtime.
+/// One service running as a task of this runtime; stops when dropped.
 pub struct Service {
     pub name: &'static str,
     pub http: SocketAddr,
@@ -202,7 +202,7 @@ pub struct Service {
 }
 
 impl Service {
-    fn spawn<F>(
+    pub(crate) fn spawn<F>(
         name: &'static str,
         http: SocketAddr,
         run: impl FnOnce(CancellationToken) -> F,
@@ -223,7 +223,7 @@ impl Service {
         format!("http://{}", self.http)
     }
 
-    async fn wait_until_ready(&mut self, client: &reqwest::Client) {
+    pub(crate) async fn wait_until_ready(&mut self, client: &reqwest::Client) {
         let deadline = tokio::time::Instant::now() + START_STOP_DEADLINE;
         let url = format!("{}/health/ready", self.url());
         loop {
@@ -246,7 +246,7 @@ impl Service {
     }
 
     /// Signals shutdown and fails unless the service ends cleanly in time.
-    async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         self.shutdown.cancel();
         let task = self.task.take().unwrap();
         let name = self.name;
@@ -265,10 +265,10 @@ impl Drop for Service {
     }
 }
 
-async fn bind() -> TcpListener {
+pub(crate) async fn bind() -> TcpListener {
     TcpListener::bind("127.0.0.1:0").await.unwrap()
 }
 
-fn address(listener: &TcpListener) -> SocketAddr {
+pub(crate) fn address(listener: &TcpListener) -> SocketAddr {
     listener.local_addr().unwrap()
 }

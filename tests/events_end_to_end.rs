@@ -13,7 +13,7 @@ use sqlx::PgPool;
 use crate::event_log;
 use crate::python_sdk::PythonSdk;
 use crate::scratch::Scratch;
-use crate::stack::{Resources, Stack};
+use crate::stack::{self, Names, Resources, Stack};
 
 const PROJECT: &str = "shop";
 const FLAG: &str = "checkout-redesign";
@@ -33,43 +33,7 @@ const FLAG_DEADLINE: Duration = Duration::from_secs(15);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_sdk_evaluations_and_track_calls_show_up_in_usage_with_exact_counts() {
-    let scratch = Scratch::new("vexil-e2e");
-    let names = Names::of(&scratch);
-    // The scenario runs as a task so that the scratch resources are removed whether it
-    // passes or panics; its panic is raised again afterwards.
-    let outcome = tokio::spawn(scenario(scratch.clone(), names.clone())).await;
-    scratch
-        .remove(
-            &[names.config_api_database, names.worker_database],
-            &[names.events_topic, names.dead_letter_topic],
-            &[names.consumer_group],
-        )
-        .await;
-    if let Err(error) = outcome {
-        std::panic::resume_unwind(error.into_panic());
-    }
-}
-
-/// The scratch resources of this scenario.
-#[derive(Clone)]
-struct Names {
-    config_api_database: String,
-    worker_database: String,
-    events_topic: String,
-    dead_letter_topic: String,
-    consumer_group: String,
-}
-
-impl Names {
-    fn of(scratch: &Scratch) -> Names {
-        Names {
-            config_api_database: scratch.database("config_api"),
-            worker_database: scratch.database("worker"),
-            events_topic: scratch.kafka_name("events"),
-            dead_letter_topic: scratch.kafka_name("dead-letters"),
-            consumer_group: scratch.kafka_name("analytics-worker"),
-        }
-    }
+    stack::run_scenario("vexil-e2e", scenario).await;
 }
 
 async fn scenario(scratch: Scratch, names: Names) {

@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::scratch::Scratch;
-use crate::stack::{Resources, Service, Stack};
+use crate::stack::{self, Names, Resources, Service, Stack};
 
 /// Bounds the wait for series that appear after asynchronous work: the gateway's first sync,
 /// the worker's first batch and librdkafka's first statistics (every 5 s by default).
@@ -60,40 +60,7 @@ const DOCUMENTED: &[(&str, &[&str])] = &[
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_service_serves_health_and_its_documented_metric_series() {
-    let scratch = Scratch::new("vexil-metrics");
-    let names = Names::of(&scratch);
-    let outcome = tokio::spawn(scenario(scratch.clone(), names.clone())).await;
-    scratch
-        .remove(
-            &[names.config_api_database, names.worker_database],
-            &[names.events_topic, names.dead_letter_topic],
-            &[names.consumer_group],
-        )
-        .await;
-    if let Err(error) = outcome {
-        std::panic::resume_unwind(error.into_panic());
-    }
-}
-
-#[derive(Clone)]
-struct Names {
-    config_api_database: String,
-    worker_database: String,
-    events_topic: String,
-    dead_letter_topic: String,
-    consumer_group: String,
-}
-
-impl Names {
-    fn of(scratch: &Scratch) -> Names {
-        Names {
-            config_api_database: scratch.database("config_api"),
-            worker_database: scratch.database("worker"),
-            events_topic: scratch.kafka_name("events"),
-            dead_letter_topic: scratch.kafka_name("dead-letters"),
-            consumer_group: scratch.kafka_name("analytics-worker"),
-        }
-    }
+    stack::run_scenario("vexil-metrics", scenario).await;
 }
 
 async fn scenario(scratch: Scratch, names: Names) {

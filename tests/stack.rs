@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::scratch::Scratch;
 use crate::test_env::required_var;
 
 pub const ADMIN_TOKEN: &str = "vexil-system-test-admin-token";
@@ -190,6 +191,52 @@ impl Stack {
         for service in [gateway, ingest, worker, config_api] {
             service.stop().await;
         }
+    }
+}
+
+/// The scratch resources of one whole-stack scenario: a database for config-api and one for
+/// the worker (they cannot share `_sqlx_migrations`'s old home), the events and dead-letter
+/// topics, and the worker's consumer group.
+#[derive(Clone)]
+pub struct Names {
+    pub config_api_database: String,
+    pub worker_database: String,
+    pub events_topic: String,
+    pub dead_letter_topic: String,
+    pub consumer_group: String,
+}
+
+impl Names {
+    pub fn of(scratch: &Scratch) -> Names {
+        Names {
+            config_api_database: scratch.database("config_api"),
+            worker_database: scratch.database("worker"),
+            events_topic: scratch.kafka_name("events"),
+            dead_letter_topic: scratch.kafka_name("dead-letters"),
+            consumer_group: scratch.kafka_name("analytics-worker"),
+        }
+    }
+}
+
+/// Runs `scenario` on fresh scratch resources named after `prefix`, as a task, so that the
+/// resources are removed whether it passes or panics; its panic is raised again afterwards.
+pub async fn run_scenario<F, Fut>(prefix: &str, scenario: F)
+where
+    F: FnOnce(Scratch, Names) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let scratch = Scratch::new(prefix);
+    let names = Names::of(&scratch);
+    let outcome = tokio::spawn(scenario(scratch.clone(), names.clone())).await;
+    scratch
+        .remove(
+            &[names.config_api_database, names.worker_database],
+            &[names.events_topic, names.dead_letter_topic],
+            &[names.consumer_group],
+        )
+        .await;
+    if let Err(error) = outcome {
+        std::panic::resume_unwind(error.into_panic());
     }
 }
 

@@ -28,7 +28,7 @@ use serde_json::json;
 use vexil_service::telemetry::{OtlpEndpoint, TelemetryConfig, TelemetryGuard, TRACEPARENT};
 
 use crate::scratch::Scratch;
-use crate::stack::{Resources, Stack, ADMIN_TOKEN};
+use crate::stack::{self, Names, Resources, Stack, ADMIN_TOKEN};
 use crate::test_env::required_var;
 
 /// Made-up ids of the "callers" this scenario plays: an HTTP client and a Kafka producer.
@@ -43,40 +43,7 @@ const SPANS_DEADLINE: Duration = Duration::from_secs(30);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trace_continues_from_config_api_into_the_worker_over_grpc_and_kafka() {
-    let scratch = Scratch::new("vexil-trace");
-    let names = Names::of(&scratch);
-    let outcome = tokio::spawn(scenario(scratch.clone(), names.clone())).await;
-    scratch
-        .remove(
-            &[names.config_api_database, names.worker_database],
-            &[names.events_topic, names.dead_letter_topic],
-            &[names.consumer_group],
-        )
-        .await;
-    if let Err(error) = outcome {
-        std::panic::resume_unwind(error.into_panic());
-    }
-}
-
-#[derive(Clone)]
-struct Names {
-    config_api_database: String,
-    worker_database: String,
-    events_topic: String,
-    dead_letter_topic: String,
-    consumer_group: String,
-}
-
-impl Names {
-    fn of(scratch: &Scratch) -> Names {
-        Names {
-            config_api_database: scratch.database("config_api"),
-            worker_database: scratch.database("worker"),
-            events_topic: scratch.kafka_name("events"),
-            dead_letter_topic: scratch.kafka_name("dead-letters"),
-            consumer_group: scratch.kafka_name("analytics-worker"),
-        }
-    }
+    stack::run_scenario("vexil-trace", scenario).await;
 }
 
 async fn scenario(scratch: Scratch, names: Names) {

@@ -141,26 +141,11 @@ impl Platform {
     /// reaches it through the FlagSync watch a moment after config-api created it), so an
     /// SDK started after the banner never meets a key the gateway does not know yet.
     pub async fn wait_for_sdk_key(&mut self, sdk_key: &str) -> anyhow::Result<()> {
-        let client = reqwest::Client::new();
         let poll = format!("{}/sdk/latest-all", self.sdk_url());
-        let deadline = tokio::time::Instant::now() + READY_TIMEOUT;
-        loop {
-            let answer = client
-                .get(&poll)
-                .header("authorization", sdk_key)
-                .send()
-                .await;
-            if answer.is_ok_and(|response| response.status().is_success()) {
-                return Ok(());
-            }
-            if tokio::time::Instant::now() >= deadline {
-                bail!("the stream gateway did not serve the demo within {READY_TIMEOUT:?}");
-            }
-            tokio::select! {
-                joined = self.services.join_next() => return Err(stopped(joined)),
-                _ = tokio::time::sleep(Duration::from_millis(50)) => {}
-            }
-        }
+        self.poll_until_success("the stream gateway did not serve the demo", |client| {
+            client.get(&poll).header("authorization", sdk_key)
+        })
+        .await
     }
 
     /// Waits for `signal`, or for a service to stop on its own, which is an error.
@@ -199,21 +184,32 @@ impl Platform {
     /// Polls `GET /health/ready` at `address` until it answers 200, failing early when a
     /// service stops meanwhile (a database that cannot be reached, say).
     async fn wait_until_ready(&mut self, name: &str, address: SocketAddr) -> anyhow::Result<()> {
-        let client = reqwest::Client::new();
         let ready = format!("{}/health/ready", url(address));
+        let failure = format!("{name} did not report ready");
+        self.poll_until_success(&failure, |client| client.get(&ready))
+            .await
+    }
+
+    /// Sends the request `build` makes until it answers with a success status; fails with
+    /// `failure` after [`READY_TIMEOUT`], or at once when a service stops meanwhile.
+    async fn poll_until_success(
+        &mut self,
+        failure: &str,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> anyhow::Result<()> {
+        let client = reqwest::Client::new();
         let deadline = tokio::time::Instant::now() + READY_TIMEOUT;
         loop {
-            if let Ok(response) = client.get(&ready).send().await {
-                if response.status().is_success() {
-                    return Ok(());
-                }
+            let answer = build(&client).send().await;
+            if answer.is_ok_and(|response| response.status().is_success()) {
+                return Ok(());
             }
             if tokio::time::Instant::now() >= deadline {
-                bail!("{name} did not report ready within {READY_TIMEOUT:?}");
+                bail!("{failure} within {READY_TIMEOUT:?}");
             }
             tokio::select! {
                 joined = self.services.join_next() => return Err(stopped(joined)),
-                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                _ = tokio::time::sleep(Duration::from_millis(50)) => {}
             }
         }
     }

@@ -18,6 +18,9 @@ pub struct Config {
     /// The token presented to config-api's gRPC services (`VEXIL_SERVICE_TOKEN`).
     #[serde(skip_serializing)]
     pub service_token: Option<String>,
+    /// Where the gateway keeps its copy of every environment.
+    pub persistence: PersistenceConfig,
+    /// Read only when `persistence.kind` is `redis`.
     pub redis: RedisConfig,
     pub sse: SseConfig,
     /// CORS on the browser endpoints and OFREP (spec 7.6).
@@ -39,13 +42,36 @@ pub struct HttpConfig {
 pub struct ConfigApiConfig {
     /// config-api's gRPC endpoint, `http://host:port`.
     pub grpc_url: String,
-    /// How long to wait at startup for config-api's `Synced` before serving the copy in
-    /// Redis instead, in milliseconds.
+    /// How long to wait at startup for config-api's `Synced` before serving the persistent
+    /// copy instead, in milliseconds.
     #[serde(with = "duration_millis")]
     pub init_timeout: Duration,
     /// The longest pause between two attempts to reach config-api, in milliseconds.
     #[serde(with = "duration_millis")]
     pub max_reconnect_delay: Duration,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PersistenceConfig {
+    /// `redis` (the default) or `memory`.
+    pub kind: PersistenceKind,
+}
+
+/// Which persistent copy the gateway writes and, when config-api is late at startup,
+/// serves from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PersistenceKind {
+    /// Redis at `redis.url`, in LaunchDarkly's layout: it outlives the gateway, so a
+    /// gateway restarted while config-api is down still serves (stale) data, and
+    /// LaunchDarkly SDKs in daemon mode can read it.
+    #[default]
+    Redis,
+    /// The process's memory, for `vexil up`: config-api runs in the same process with a
+    /// durable store and always answers first, so a copy that dies with the process
+    /// loses nothing. Never connects to Redis.
+    Memory,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -139,9 +165,11 @@ impl Config {
         if !vexil_service::config::is_grpc_url(url) {
             return Err(ConfigError::GrpcUrl { url: url.clone() });
         }
-        redis::Client::open(self.redis.url.as_str()).map_err(ConfigError::RedisUrl)?;
-        if self.redis.prefix.is_empty() {
-            return Err(ConfigError::EmptyPrefix);
+        if self.persistence.kind == PersistenceKind::Redis {
+            redis::Client::open(self.redis.url.as_str()).map_err(ConfigError::RedisUrl)?;
+            if self.redis.prefix.is_empty() {
+                return Err(ConfigError::EmptyPrefix);
+            }
         }
         let heartbeat = self.sse.heartbeat_interval;
         if heartbeat.is_zero() || heartbeat > Duration::from_secs(180) {
@@ -197,6 +225,42 @@ mod tests {
             "cors.environments (shop/production).allowed_origins: `https://shop.example.com/` \
              is not an origin like `https://example.com` (scheme, host and optional port, no path)"
         );
+    }
+
+    #[test]
+    fn persistence_kind_reads_from_toml_and_defaults_to_redis() {
+        assert_eq!(Config::default().persistence.kind, PersistenceKind::Redis);
+        let config = from_toml("[persistence]\nkind = \"memory\"").unwrap();
+        assert_eq!(config.persistence.kind, PersistenceKind::Memory);
+        let error = from_toml("[persistence]\nkind = \"postgres\"").unwrap_err();
+        assert!(error.contains("persistence.kind"), "{error}");
+        assert!(
+            error.contains("redis") && error.contains("memory"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn memory_persistence_does_not_read_redis_keys() {
+        let mut config = Config::default();
+        config.redis.url = "nonsense".into();
+        config.redis.prefix = String::new();
+        assert!(config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .starts_with("redis.url"));
+        config.persistence.kind = PersistenceKind::Memory;
+        config.validate().unwrap();
+    }
+
+    /// The configuration in `toml`, or figment's message (which names the key).
+    fn from_toml(toml: &str) -> Result<Config, String> {
+        use figment::providers::Format as _;
+        figment::Figment::new()
+            .merge(figment::providers::Toml::string(toml))
+            .extract()
+            .map_err(|error| error.to_string())
     }
 
     #[test]

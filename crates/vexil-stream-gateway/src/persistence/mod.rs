@@ -1,23 +1,31 @@
-//! Redis as the gateway's persistent copy, in LaunchDarkly's Redis store layout: written
-//! after every change (`writer.rs`), read at startup when config-api does not answer in
-//! time (`loader.rs`). Keys are in `keys.rs`.
+//! The gateway's persistent copy of every environment, behind the `PersistentCopy` trait
+//! (`copy.rs`): written after every change (`writer.rs`), read at startup when config-api
+//! does not answer in time (`loader.rs`). Two implementations: Redis in LaunchDarkly's
+//! Redis store layout (`redis_store.rs`, keys in `keys.rs`), the default, and memory
+//! (`memory.rs`) for `vexil up`, where config-api's own store is durable. `open` picks one
+//! from `persistence.kind`.
 
+mod copy;
 mod keys;
 mod loader;
+mod memory;
 mod meta;
+mod redis_store;
 mod writer;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use std::time::Duration;
+use std::sync::Arc;
 
+pub use copy::{EnvironmentRecord, PersistentCopy, StoredItem};
 pub use keys::Keys;
 pub use loader::{load_all, StoredEnvironment};
-pub use meta::GatewayMeta;
+pub use memory::MemoryCopy;
+pub use meta::{GatewayMeta, META_FORMAT};
+pub use redis_store::RedisStore;
 pub use writer::{Mark, Persister};
 
-use crate::config::RedisConfig;
+use crate::config::{Config, PersistenceKind};
 
-/// A Redis failure.
+/// A failure of the persistent copy.
 #[derive(Debug, thiserror::Error)]
 pub enum PersistenceError {
     #[error("redis command failed")]
@@ -30,36 +38,11 @@ pub enum PersistenceError {
     },
 }
 
-/// A connection to Redis (reconnecting by itself) and the key layout. Cheap to clone.
-#[derive(Clone)]
-pub struct RedisStore {
-    connection: ConnectionManager,
-    keys: Keys,
-}
-
-impl RedisStore {
-    /// Prepares a connection without opening it, so the gateway starts while Redis is
-    /// down; commands fail (and are retried by their callers) until it is back.
-    pub fn new(config: &RedisConfig) -> Result<RedisStore, PersistenceError> {
-        let client = redis::Client::open(config.url.as_str())?;
-        let connection = client.get_connection_manager_lazy(
-            ConnectionManagerConfig::new()
-                .set_connection_timeout(Some(Duration::from_secs(2)))
-                .set_response_timeout(Some(Duration::from_secs(10)))
-                .set_number_of_retries(1)
-                .set_max_delay(Duration::from_secs(2)),
-        )?;
-        Ok(RedisStore {
-            connection,
-            keys: Keys::new(&config.prefix),
-        })
-    }
-
-    pub fn keys(&self) -> &Keys {
-        &self.keys
-    }
-
-    fn connection(&self) -> ConnectionManager {
-        self.connection.clone()
-    }
+/// The copy `persistence.kind` asks for. Redis is prepared without connecting, so the
+/// gateway starts while Redis is down; memory never touches `redis.*`.
+pub fn open(config: &Config) -> Result<Arc<dyn PersistentCopy>, PersistenceError> {
+    Ok(match config.persistence.kind {
+        PersistenceKind::Redis => Arc::new(RedisStore::new(&config.redis)?),
+        PersistenceKind::Memory => Arc::new(MemoryCopy::new()),
+    })
 }

@@ -1,6 +1,7 @@
-//! Writes changes to Redis in the background. The feed only *marks* what changed (never
-//! waiting on Redis); the writer coalesces marks per environment, reads the current data
-//! from the store and writes it in one MULTI/EXEC per environment. When Redis is down,
+//! Writes changes to the persistent copy in the background. The feed only *marks* what
+//! changed (never waiting on the copy); the writer coalesces marks per environment, reads
+//! the current data from the store and writes it in one atomic write per environment
+//! (`replace`, `update` or `remove`). When the copy (Redis) is unavailable,
 //! marks accumulate (bounded: many item marks collapse into one full rewrite) and are
 //! written once it is back.
 
@@ -12,18 +13,20 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::keys::Keys;
+use bytes::Bytes;
+
+use super::copy::{EnvironmentRecord, PersistentCopy, StoredItem};
 use super::meta::GatewayMeta;
-use super::{PersistenceError, RedisStore};
+use super::PersistenceError;
 use crate::error::error_chain;
-use crate::store::{EnvironmentData, EnvironmentId, ItemKind, Store};
+use crate::store::{tombstone_json, EnvironmentData, EnvironmentId, ItemKind, Store};
 
 /// Past this many changed items an environment is rewritten whole.
 const MAX_ITEM_MARKS: usize = 256;
 /// How long the final flush at shutdown may take.
 const SHUTDOWN_FLUSH: Duration = Duration::from_secs(3);
 
-/// What changed in an environment, as far as Redis is concerned.
+/// What changed in an environment, as far as the persistent copy is concerned.
 #[derive(Debug, Clone)]
 pub enum Mark {
     /// Everything (snapshot): rewrite both hashes.
@@ -82,7 +85,7 @@ impl Dirty {
 impl Persister {
     /// Starts the writer task; it stops (after one last flush) when `shutdown` fires.
     pub fn spawn(
-        redis: RedisStore,
+        copy: Arc<dyn PersistentCopy>,
         store: Store,
         shutdown: CancellationToken,
     ) -> (Persister, JoinHandle<()>) {
@@ -90,7 +93,7 @@ impl Persister {
             pending: Mutex::new(HashMap::new()),
             wake: Notify::new(),
         }));
-        let task = tokio::spawn(persister.clone().run(redis, store, shutdown));
+        let task = tokio::spawn(persister.clone().run(copy, store, shutdown));
         (persister, task)
     }
 
@@ -135,16 +138,17 @@ impl Persister {
         std::mem::take(&mut *self.0.pending.lock().expect("persister lock poisoned"))
     }
 
-    async fn run(self, redis: RedisStore, store: Store, shutdown: CancellationToken) {
+    async fn run(self, copy: Arc<dyn PersistentCopy>, store: Store, shutdown: CancellationToken) {
+        let copy = copy.as_ref();
         let mut delay = Duration::from_millis(200);
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = self.0.wake.notified() => {}
             }
-            while let Err(error) = self.flush(&redis, &store).await {
+            while let Err(error) = self.flush(copy, &store).await {
                 tracing::warn!(error = %error_chain(&error), retry_in_ms = delay.as_millis() as u64,
-                    "cannot write to Redis, will retry");
+                    persistent_copy = copy.name(), "cannot write to the persistent copy, will retry");
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
                     _ = tokio::time::sleep(delay) => {}
@@ -153,20 +157,27 @@ impl Persister {
             }
             delay = Duration::from_millis(200);
         }
-        match tokio::time::timeout(SHUTDOWN_FLUSH, self.flush(&redis, &store)).await {
+        match tokio::time::timeout(SHUTDOWN_FLUSH, self.flush(copy, &store)).await {
             Ok(Ok(())) => {}
             Ok(Err(error)) => {
-                tracing::warn!(error = %error_chain(&error), "changes not written to Redis at shutdown")
+                tracing::warn!(error = %error_chain(&error), persistent_copy = copy.name(), "changes not written to the persistent copy at shutdown")
             }
-            Err(_) => tracing::warn!("timed out writing changes to Redis at shutdown"),
+            Err(_) => tracing::warn!(
+                persistent_copy = copy.name(),
+                "timed out writing changes to the persistent copy at shutdown"
+            ),
         }
     }
 
     /// Writes everything pending; on failure, what was not written is pending again.
-    async fn flush(&self, redis: &RedisStore, store: &Store) -> Result<(), PersistenceError> {
+    async fn flush(
+        &self,
+        copy: &dyn PersistentCopy,
+        store: &Store,
+    ) -> Result<(), PersistenceError> {
         let mut batch = self.take().into_iter();
         while let Some((environment_id, dirty)) = batch.next() {
-            if let Err(error) = write(redis, store, &environment_id, &dirty).await {
+            if let Err(error) = write(copy, store, &environment_id, &dirty).await {
                 self.put_back(environment_id, dirty);
                 for (environment_id, dirty) in batch {
                     self.put_back(environment_id, dirty);
@@ -179,104 +190,63 @@ impl Persister {
 }
 
 async fn write(
-    redis: &RedisStore,
+    copy: &dyn PersistentCopy,
     store: &Store,
     environment_id: &EnvironmentId,
     dirty: &Dirty,
 ) -> Result<(), PersistenceError> {
-    let keys = redis.keys();
-    let mut pipe = redis::pipe();
-    pipe.atomic();
-    let data = store.environment(environment_id);
-    match data {
-        None if dirty.is_deleted => delete_environment(&mut pipe, keys, environment_id),
+    match store.environment(environment_id) {
+        None if dirty.is_deleted => copy.remove(environment_id).await?,
         // Deleted and re-created cannot happen (ids are UUIDs); gone without a deletion
         // mark means a deletion mark is already queued behind this one.
         None => return Ok(()),
-        Some(data) if dirty.is_full || dirty.is_deleted => write_everything(&mut pipe, keys, &data),
-        Some(data) => write_items(&mut pipe, keys, &data, dirty),
+        Some(data) if dirty.is_full || dirty.is_deleted => copy.replace(&record_of(&data)).await?,
+        Some(data) => {
+            let items: Vec<StoredItem> = dirty
+                .items
+                .iter()
+                .filter_map(|(kind, key)| stored_item(&data, *kind, key))
+                .collect();
+            let meta = GatewayMeta::of(&data, dirty.sequence);
+            copy.update(environment_id, &items, &meta).await?
+        }
     }
-    pipe.query_async::<()>(&mut redis.connection()).await?;
-    tracing::debug!(environment_id = %environment_id, sequence = dirty.sequence, "written to Redis");
+    tracing::debug!(environment_id = %environment_id, sequence = dirty.sequence,
+        persistent_copy = copy.name(), "written to the persistent copy");
     Ok(())
 }
 
-fn delete_environment(pipe: &mut redis::Pipeline, keys: &Keys, environment_id: &EnvironmentId) {
-    pipe.cmd("DEL")
-        .arg(keys.items(environment_id, ItemKind::Flag))
-        .arg(keys.items(environment_id, ItemKind::Segment))
-        .arg(keys.inited(environment_id))
-        .arg(keys.gateway_meta(environment_id))
-        .ignore();
-    pipe.cmd("SREM")
-        .arg(keys.environments())
-        .arg(environment_id.as_str())
-        .ignore();
-}
-
-/// Replaces the environment's hashes, as LaunchDarkly's own `Init` does, in one
-/// transaction: readers see the old data set or the new one.
-fn write_everything(pipe: &mut redis::Pipeline, keys: &Keys, data: &EnvironmentData) {
-    let environment_id = data.environment_id();
-    for kind in [ItemKind::Flag, ItemKind::Segment] {
-        let key = keys.items(environment_id, kind);
-        pipe.cmd("DEL").arg(&key).ignore();
-        let mut fields: Vec<(&str, Vec<u8>)> = match kind {
-            ItemKind::Flag => data
-                .flags()
-                .map(|(key, item)| (key, item.json().to_vec()))
-                .collect(),
-            ItemKind::Segment => data
-                .segments()
-                .map(|(key, item)| (key, item.json().to_vec()))
-                .collect(),
-        };
-        fields.extend(
-            data.tombstones()
-                .filter(|(tombstone_kind, _, _)| *tombstone_kind == kind)
-                .map(|(_, key, version)| (key, crate::store::tombstone_json(key, version))),
-        );
-        if !fields.is_empty() {
-            let command = pipe.cmd("HSET").arg(&key);
-            for (field, value) in fields {
-                command.arg(field).arg(value);
-            }
-            command.ignore();
-        }
+/// Everything the environment holds, live items and tombstones, complete up to its own
+/// sequence.
+fn record_of(data: &EnvironmentData) -> EnvironmentRecord {
+    let flags = data
+        .flags()
+        .map(|(key, item)| StoredItem::new(ItemKind::Flag, key, item.json().clone()));
+    let segments = data
+        .segments()
+        .map(|(key, item)| StoredItem::new(ItemKind::Segment, key, item.json().clone()));
+    let tombstones = data
+        .tombstones()
+        .map(|(kind, key, version)| StoredItem::new(kind, key, tombstone_json(key, version)));
+    EnvironmentRecord {
+        environment_id: data.environment_id().clone(),
+        meta: GatewayMeta::of(data, data.sequence()),
+        items: flags.chain(segments).chain(tombstones).collect(),
     }
-    pipe.cmd("SET")
-        .arg(keys.inited(environment_id))
-        .arg("")
-        .ignore();
-    write_meta(pipe, keys, data, data.sequence());
 }
 
-fn write_items(pipe: &mut redis::Pipeline, keys: &Keys, data: &EnvironmentData, dirty: &Dirty) {
-    let environment_id = data.environment_id();
-    for (kind, key) in &dirty.items {
-        if let Some(json) = data.stored_json(*kind, key) {
-            pipe.cmd("HSET")
-                .arg(keys.items(environment_id, *kind))
-                .arg(key.as_ref())
-                .arg(json)
-                .ignore();
-        }
-    }
-    write_meta(pipe, keys, data, dirty.sequence);
-}
-
-fn write_meta(pipe: &mut redis::Pipeline, keys: &Keys, data: &EnvironmentData, sequence: u64) {
-    let environment_id = data.environment_id();
-    let meta = serde_json::to_vec(&GatewayMeta::of(data, sequence))
-        .expect("gateway metadata always serializes");
-    pipe.cmd("SET")
-        .arg(keys.gateway_meta(environment_id))
-        .arg(meta)
-        .ignore();
-    pipe.cmd("SADD")
-        .arg(keys.environments())
-        .arg(environment_id.as_str())
-        .ignore();
+/// The item's current stored form (sharing a live item's JSON); `None` when the
+/// environment never had it.
+fn stored_item(data: &EnvironmentData, kind: ItemKind, key: &str) -> Option<StoredItem> {
+    let live = match kind {
+        ItemKind::Flag => data.flag_item(key).map(|item| item.json().clone()),
+        ItemKind::Segment => data.segment_item(key).map(|item| item.json().clone()),
+    };
+    let json = match live {
+        Some(json) => json,
+        None => Bytes::from(data.stored_json(kind, key)?),
+    };
+    Some(StoredItem::new(kind, key, json))
 }
 
 #[cfg(test)]

@@ -132,7 +132,7 @@ impl Config {
     /// Checks what the types alone cannot, naming the key. The database URL is not printed:
     /// it may hold a password.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        self.database.validate()?;
+        self.database.validate_for(crate::store::DATABASE_KINDS)?;
         let kafka = &self.kafka;
         for (key, value) in [
             ("brokers", &kafka.brokers),

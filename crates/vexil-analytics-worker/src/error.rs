@@ -56,6 +56,19 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+impl From<crate::store::StoreError> for ApiError {
+    fn from(error: crate::store::StoreError) -> Self {
+        match error {
+            crate::store::StoreError::Database(error) => ApiError::from(error),
+            corrupt @ crate::store::StoreError::Corrupt { .. } => ApiError {
+                code: ErrorCode::Internal,
+                message: "internal error".into(),
+                source: Some(anyhow::Error::new(corrupt)),
+            },
+        }
+    }
+}
+
 impl From<ApiError> for tonic::Status {
     fn from(error: ApiError) -> Self {
         if let Some(source) = &error.source {

@@ -1,6 +1,6 @@
 //! Turns the SDK events on Kafka into analytics: the only component that writes
-//! aggregates (PostgreSQL schema `analytics`), and the one that answers analytics queries
-//! (gRPC `vexil.analytics.v1.Analytics`).
+//! aggregates (PostgreSQL schema `analytics`, or a SQLite file in `vexil up`'s embedded
+//! mode), and the one that answers analytics queries (gRPC `vexil.analytics.v1.Analytics`).
 //!
 //! Owns the consumer group on `vexil.sdk-events.v1`, the dead-letter topic's producer, the
 //! `analytics` schema and its offsets, and the pure aggregation and statistics. Never
@@ -8,8 +8,9 @@
 //! the effect of the records before it is durable: each partition batch's aggregates and
 //! its end offset are written in one transaction.
 //!
-//! Start with `run` below, then `consumer/mod.rs` (the loop), `store/batch.rs` (the
-//! transaction) and `aggregate/mod.rs` (the counting rules).
+//! Start with `run` below, then `consumer/mod.rs` (the loop), `store/mod.rs` (the
+//! `AnalyticsStore` trait and its PostgreSQL and SQLite implementations) and
+//! `aggregate/mod.rs` (the counting rules).
 
 pub mod aggregate;
 pub mod config;
@@ -22,6 +23,8 @@ pub mod routes;
 pub mod stats;
 pub mod store;
 
+use std::sync::Arc;
+
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -31,26 +34,25 @@ use vexil_service::health::Readiness;
 
 use crate::config::Config;
 use crate::metrics::WorkerMetrics;
+use crate::store::{AnalyticsStore, PostgresStore};
 
 /// Runs the worker until `shutdown` fires (or the consumer fails): the consumer, the
-/// de-duplication pruner, gRPC on `grpc`, `/health/*` and `/metrics` on `http`.
+/// de-duplication pruner, gRPC on `grpc`, `/health/*` and `/metrics` on `http`, on the
+/// store `database.url` names (PostgreSQL or SQLite, see `store::connect`).
 pub async fn run(
     config: Config,
     http: TcpListener,
     grpc: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let pool = config
-        .database
-        .connect()
-        .await
-        .context("connecting to PostgreSQL (database.url)")?;
-    let result = serve(config, pool.clone(), http, grpc, shutdown).await;
-    pool.close().await;
+    let store = store::connect(&config.database).await?;
+    let result = serve_with_store(config, store.clone(), http, grpc, shutdown).await;
+    store.close().await;
     result
 }
 
-/// As [`run`], on an existing pool, which it leaves open (tests share one per database).
+/// As [`run`], on an existing PostgreSQL pool, which it leaves open (tests share one per
+/// database); migrates it when `database.migrate` is set.
 pub async fn serve(
     config: Config,
     pool: sqlx::PgPool,
@@ -58,31 +60,45 @@ pub async fn serve(
     grpc: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let store = PostgresStore::new(pool);
     if config.database.migrate {
-        vexil_service::migrations::run(&pool, "analytics", &sqlx::migrate!())
+        store
+            .migrate()
             .await
             .context("applying database migrations")?;
     }
+    serve_with_store(config, Arc::new(store), http, grpc, shutdown).await
+}
+
+/// As [`run`], on a store that is open and migrated, which it leaves open.
+/// `config.database` is not read.
+pub async fn serve_with_store(
+    config: Config,
+    store: Arc<dyn AnalyticsStore>,
+    http: TcpListener,
+    grpc: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     // Stops everything when the consumer fails, not only on the caller's signal.
     let stop = shutdown.child_token();
     let metrics = WorkerMetrics::new();
     let readiness = Readiness::default();
 
     let consumer = tokio::spawn({
-        let (kafka, pool, metrics, stop) = (
+        let (kafka, store, metrics, stop) = (
             config.kafka.clone(),
-            pool.clone(),
+            store.clone(),
             metrics.clone(),
             stop.clone(),
         );
         async move {
-            let result = consumer::consume(&kafka, pool, metrics, stop.clone()).await;
+            let result = consumer::consume(&kafka, store, metrics, stop.clone()).await;
             stop.cancel();
             result
         }
     });
     let pruner = tokio::spawn(prune_seen_payloads(
-        pool.clone(),
+        store.clone(),
         config.dedup_retention,
         config.prune_interval,
         stop.clone(),
@@ -93,7 +109,7 @@ pub async fn serve(
         config.service_token.as_deref(),
     );
     let analytics = AnalyticsServer::with_interceptor(
-        grpc::AnalyticsService::new(pool.clone()),
+        grpc::AnalyticsService::new(store.clone()),
         move |request| service_auth.check(request),
     );
     let grpc_address = grpc.local_addr()?;
@@ -122,7 +138,7 @@ pub async fn serve(
 
 /// Deletes expired de-duplication entries every `interval`.
 async fn prune_seen_payloads(
-    pool: sqlx::PgPool,
+    store: Arc<dyn AnalyticsStore>,
     retention: std::time::Duration,
     interval: std::time::Duration,
     stop: CancellationToken,
@@ -132,7 +148,7 @@ async fn prune_seen_payloads(
             () = stop.cancelled() => return,
             () = tokio::time::sleep(interval) => {}
         }
-        match store::dedup::prune(&pool, retention).await {
+        match store.prune_seen_payloads(retention).await {
             Ok(deleted) => tracing::debug!(deleted, "pruned seen payloads"),
             Err(error) => tracing::warn!(
                 error = format!("{:#}", anyhow::Error::new(error)),

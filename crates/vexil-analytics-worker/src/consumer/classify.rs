@@ -7,7 +7,7 @@ use vexil_proto::events::v1::EventEnvelope;
 
 use crate::aggregate::Accepted;
 use crate::events::{parse, SdkEvent};
-use crate::store::batch::Candidate;
+use crate::store::Candidate;
 
 /// Stable dead-letter reasons (`DeadLetter.reason`).
 pub const UNDECODABLE_ENVELOPE: &str = "undecodable_envelope";

@@ -1,5 +1,5 @@
 //! The consumer's librdkafka callbacks: on assignment, partitions start at the offsets
-//! stored in PostgreSQL (not at the group's Kafka-committed offsets); statistics feed the
+//! in the `AnalyticsStore` (not at the group's Kafka-committed offsets); statistics feed the
 //! consumer-lag gauge.
 
 use std::collections::HashMap;
@@ -14,9 +14,9 @@ use rdkafka::ClientContext;
 
 use crate::metrics::WorkerMetrics;
 
-/// The next offset to process per partition of the topic, as committed to PostgreSQL by
+/// The next offset to process per partition of the topic, as committed to the store by
 /// this process (loaded at startup, updated after every commit). Another worker may have
-/// advanced a partition since; the offset guard of `store::offsets::advance` then fences
+/// advanced a partition since; the offset guard of `AnalyticsStore::commit` then fences
 /// the first batch and consumption moves to the truly stored offset.
 pub type Positions = Arc<Mutex<HashMap<i32, i64>>>;
 

@@ -1,6 +1,6 @@
 //! The consumer loop: reads `EventEnvelope` records in a consumer group, gathers them into
-//! per-partition batches, and writes each batch with its end offset in one PostgreSQL
-//! transaction (`store::batch`). Offsets live in PostgreSQL only (Kafka auto-commit is
+//! per-partition batches, and writes each batch with its end offset in one transaction of
+//! the store (`AnalyticsStore::commit`). Offsets live in the store only (Kafka auto-commit is
 //! off; the group's Kafka offsets are committed afterwards for lag tooling but never read
 //! back), so a crash at any point replays exactly the uncommitted records.
 //!
@@ -22,7 +22,6 @@ use anyhow::Context;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Headers};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
-use sqlx::PgPool;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -30,8 +29,7 @@ use vexil_proto::events::v1::DeadLetter;
 
 use crate::config::KafkaConfig;
 use crate::metrics::WorkerMetrics;
-use crate::store::batch::{self, CommitOutcome, PartitionBatch};
-use crate::store::offsets;
+use crate::store::{AnalyticsStore, CommitOutcome, PartitionBatch};
 use classify::{classify, Classified};
 use context::{Positions, WorkerContext};
 use dead_letter::DeadLetterProducer;
@@ -47,11 +45,12 @@ const MAX_LINKS_PER_BATCH: usize = 128;
 /// Consumes until `shutdown` fires, then writes what it has read and returns.
 pub async fn consume(
     kafka: &KafkaConfig,
-    pool: PgPool,
+    store: Arc<dyn AnalyticsStore>,
     metrics: WorkerMetrics,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let stored = offsets::load(&pool, &kafka.topic)
+    let stored = store
+        .load_offsets(&kafka.topic)
         .await
         .context("loading stored offsets")?;
     let positions: Positions = Arc::new(Mutex::new(stored));
@@ -73,7 +72,7 @@ pub async fn consume(
     let mut worker = Worker {
         topic: kafka.topic.clone(),
         consumer,
-        pool,
+        store,
         metrics,
         positions,
         dead_letters: DeadLetterProducer::new(kafka)
@@ -101,7 +100,7 @@ fn client_config(kafka: &KafkaConfig) -> ClientConfig {
 struct Worker {
     topic: String,
     consumer: StreamConsumer<WorkerContext>,
-    pool: PgPool,
+    store: Arc<dyn AnalyticsStore>,
     metrics: WorkerMetrics,
     positions: Positions,
     dead_letters: DeadLetterProducer,
@@ -179,7 +178,7 @@ impl Worker {
             for traceparent in traced.into_iter().flatten() {
                 vexil_service::telemetry::add_remote_link(&span, traceparent);
             }
-            let outcome = retry("writing a batch", || batch::commit(&self.pool, batch))
+            let outcome = retry("writing a batch", || self.store.commit(batch))
                 .instrument(span)
                 .await;
             let outcome = match outcome {
@@ -244,7 +243,7 @@ impl Worker {
             }
         }
         if committed.count() > 0 {
-            // Informational only (lag tooling); PostgreSQL holds the offsets that count.
+            // Informational only (lag tooling); the store holds the offsets that count.
             if let Err(error) = self.consumer.commit(&committed, CommitMode::Async) {
                 tracing::debug!(error = %error, "committing offsets to Kafka failed");
             }

@@ -3,13 +3,12 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
 use vexil_proto::analytics::v1::{ContextSeen, ContextsRequest, ContextsResponse};
 
 use super::environment_id;
 use crate::error::ApiError;
-use crate::store::queries::{self, ContextRow};
 use crate::store::{time_of, unix_ms};
+use crate::store::{AnalyticsStore, ContextRow};
 
 const DEFAULT_PAGE_SIZE: u32 = 50;
 const MAX_PAGE_SIZE: u32 = 1000;
@@ -24,7 +23,7 @@ struct PageToken {
 }
 
 pub async fn contexts(
-    pool: &PgPool,
+    store: &dyn AnalyticsStore,
     request: ContextsRequest,
 ) -> Result<ContextsResponse, ApiError> {
     let environment_id = environment_id(&request.environment_id)?;
@@ -37,14 +36,14 @@ pub async fn contexts(
     } else {
         Some(decode_token(&request.page_token)?)
     };
-    let mut rows = queries::contexts(
-        pool,
-        environment_id,
-        request.kind.as_deref(),
-        after.as_ref(),
-        i64::from(page_size) + 1,
-    )
-    .await?;
+    let mut rows = store
+        .contexts(
+            environment_id,
+            request.kind.as_deref(),
+            after.as_ref(),
+            i64::from(page_size) + 1,
+        )
+        .await?;
     let next_page_token = if rows.len() > page_size as usize {
         rows.truncate(page_size as usize);
         rows.last().map(encode_token).unwrap_or_default()

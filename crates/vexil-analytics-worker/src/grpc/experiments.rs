@@ -1,23 +1,26 @@
 //! `ExperimentStatistics`: per-variation sufficient statistics of one flag and metric.
 
-use sqlx::PgPool;
 use vexil_proto::analytics::v1::{
     ExperimentStatisticsRequest, ExperimentStatisticsResponse, VariationStatistics,
 };
 
 use super::{environment_id, required};
 use crate::error::ApiError;
-use crate::store::queries;
+use crate::store::AnalyticsStore;
 
 pub async fn experiment_statistics(
-    pool: &PgPool,
+    store: &dyn AnalyticsStore,
     request: ExperimentStatisticsRequest,
 ) -> Result<ExperimentStatisticsResponse, ApiError> {
     let environment_id = environment_id(&request.environment_id)?;
     let flag_key = required("flag_key", &request.flag_key)?;
     let metric_key = required("metric_key", &request.metric_key)?;
-    let rows = queries::experiment_statistics(pool, environment_id, flag_key, metric_key).await?;
-    let metric_keys = queries::experiment_metric_keys(pool, environment_id, flag_key).await?;
+    let rows = store
+        .experiment_statistics(environment_id, flag_key, metric_key)
+        .await?;
+    let metric_keys = store
+        .experiment_metric_keys(environment_id, flag_key)
+        .await?;
     Ok(ExperimentStatisticsResponse {
         variations: rows
             .into_iter()

@@ -1,12 +1,13 @@
 //! The gRPC `vexil.analytics.v1.Analytics` service: validates requests, reads through
-//! `store::queries`, answers. One file per call.
+//! the `AnalyticsStore`, answers. One file per call.
 
 mod contexts;
 mod experiments;
 mod stale;
 mod usage;
 
-use sqlx::PgPool;
+use std::sync::Arc;
+
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 use vexil_proto::analytics::v1::analytics_server::Analytics;
@@ -16,15 +17,16 @@ use vexil_proto::analytics::v1::{
 };
 
 use crate::error::ApiError;
+use crate::store::AnalyticsStore;
 
 #[derive(Clone)]
 pub struct AnalyticsService {
-    pool: PgPool,
+    store: Arc<dyn AnalyticsStore>,
 }
 
 impl AnalyticsService {
-    pub fn new(pool: PgPool) -> AnalyticsService {
-        AnalyticsService { pool }
+    pub fn new(store: Arc<dyn AnalyticsStore>) -> AnalyticsService {
+        AnalyticsService { store }
     }
 }
 
@@ -35,7 +37,7 @@ impl Analytics for AnalyticsService {
         request: Request<FlagUsageRequest>,
     ) -> Result<Response<FlagUsageResponse>, Status> {
         Ok(Response::new(
-            usage::flag_usage(&self.pool, request.into_inner()).await?,
+            usage::flag_usage(self.store.as_ref(), request.into_inner()).await?,
         ))
     }
 
@@ -44,7 +46,7 @@ impl Analytics for AnalyticsService {
         request: Request<ContextsRequest>,
     ) -> Result<Response<ContextsResponse>, Status> {
         Ok(Response::new(
-            contexts::contexts(&self.pool, request.into_inner()).await?,
+            contexts::contexts(self.store.as_ref(), request.into_inner()).await?,
         ))
     }
 
@@ -53,7 +55,7 @@ impl Analytics for AnalyticsService {
         request: Request<StaleFlagsRequest>,
     ) -> Result<Response<StaleFlagsResponse>, Status> {
         Ok(Response::new(
-            stale::stale_flags(&self.pool, request.into_inner()).await?,
+            stale::stale_flags(self.store.as_ref(), request.into_inner()).await?,
         ))
     }
 
@@ -62,7 +64,7 @@ impl Analytics for AnalyticsService {
         request: Request<ExperimentStatisticsRequest>,
     ) -> Result<Response<ExperimentStatisticsResponse>, Status> {
         Ok(Response::new(
-            experiments::experiment_statistics(&self.pool, request.into_inner()).await?,
+            experiments::experiment_statistics(self.store.as_ref(), request.into_inner()).await?,
         ))
     }
 }

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use sqlx::PgPool;
 use time::OffsetDateTime;
 use vexil_proto::analytics::v1::{
     FlagStaleness, StaleFlagsRequest, StaleFlagsResponse, StaleReason,
@@ -12,13 +11,13 @@ use vexil_proto::analytics::v1::{
 
 use super::environment_id;
 use crate::error::ApiError;
-use crate::store::{queries, unix_ms};
+use crate::store::{unix_ms, AnalyticsStore, FlagActivity};
 
 const DEFAULT_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
 const MAX_FLAGS: usize = 10_000;
 
 pub async fn stale_flags(
-    pool: &PgPool,
+    store: &dyn AnalyticsStore,
     request: StaleFlagsRequest,
 ) -> Result<StaleFlagsResponse, ApiError> {
     let environment_id = environment_id(&request.environment_id)?;
@@ -32,17 +31,17 @@ pub async fn stale_flags(
         seconds => Duration::from_secs(seconds.min(10 * 365 * 24 * 3600)),
     };
     let since = OffsetDateTime::now_utc() - window;
-    let activity: HashMap<String, queries::FlagActivity> =
-        queries::flag_activity(pool, environment_id, &request.flag_keys, since)
-            .await?
-            .into_iter()
-            .map(|activity| (activity.flag_key.clone(), activity))
-            .collect();
-    let last: HashMap<String, OffsetDateTime> =
-        queries::last_evaluated(pool, environment_id, &request.flag_keys)
-            .await?
-            .into_iter()
-            .collect();
+    let activity: HashMap<String, FlagActivity> = store
+        .flag_activity(environment_id, &request.flag_keys, since)
+        .await?
+        .into_iter()
+        .map(|activity| (activity.flag_key.clone(), activity))
+        .collect();
+    let last: HashMap<String, OffsetDateTime> = store
+        .last_evaluated(environment_id, &request.flag_keys)
+        .await?
+        .into_iter()
+        .collect();
     let flags = request
         .flag_keys
         .into_iter()

@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::PgPool;
 use vexil_proto::analytics::v1::{
     FlagUsageRequest, FlagUsageResponse, Granularity, UsageBucket, VariationCount,
 };
@@ -10,13 +9,13 @@ use vexil_proto::analytics::v1::{
 use super::{environment_id, required};
 use crate::error::ApiError;
 use crate::stats::hll::RELATIVE_STANDARD_ERROR;
-use crate::store::{queries, time_of, unix_ms};
+use crate::store::{time_of, unix_ms, AnalyticsStore};
 
 /// The longest window one request may cover, by granularity, so an answer stays small.
 const MAX_BUCKETS: i64 = 10_000;
 
 pub async fn flag_usage(
-    pool: &PgPool,
+    store: &dyn AnalyticsStore,
     request: FlagUsageRequest,
 ) -> Result<FlagUsageResponse, ApiError> {
     let environment_id = environment_id(&request.environment_id)?;
@@ -37,7 +36,9 @@ pub async fn flag_usage(
         )));
     }
     let (from, to) = (time_of(request.from_unix_ms), time_of(request.to_unix_ms));
-    let cells = queries::flag_usage(pool, environment_id, flag_key, from, to, bucket_ms).await?;
+    let cells = store
+        .flag_usage(environment_id, flag_key, from, to, bucket_ms)
+        .await?;
 
     let mut buckets: Vec<UsageBucket> = Vec::new();
     let mut totals: BTreeMap<i32, u64> = BTreeMap::new();
@@ -62,9 +63,12 @@ pub async fn flag_usage(
     }
 
     let last_day = time_of(request.to_unix_ms - 1).date();
-    let sketch =
-        queries::distinct_contexts(pool, environment_id, flag_key, from.date(), last_day).await?;
-    let last = queries::last_evaluated(pool, environment_id, &[flag_key.to_owned()]).await?;
+    let sketch = store
+        .distinct_contexts(environment_id, flag_key, from.date(), last_day)
+        .await?;
+    let last = store
+        .last_evaluated(environment_id, &[flag_key.to_owned()])
+        .await?;
     Ok(FlagUsageResponse {
         buckets,
         totals: totals

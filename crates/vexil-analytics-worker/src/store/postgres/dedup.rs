@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use sqlx::{PgConnection, PgPool};
 
-/// A payload id and an event's index in it.
-pub type PayloadKey = (String, i32);
+use crate::store::batch::PayloadKey;
 
 /// Records the keys and returns those that were not recorded before.
 pub async fn claim(

@@ -8,9 +8,9 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{date_of, time_of};
 use crate::aggregate::BatchAggregates;
 use crate::stats::hll::HyperLogLog;
+use crate::store::{date_of, time_of};
 
 /// Applies everything but the experiment tables. `partition` scopes the sketches.
 pub async fn apply(

@@ -1,9 +1,6 @@
 //! Experiment exposures joined with custom events into per-variation sufficient
-//! statistics. The join: a custom event of metric M for context C counts for experiment
-//! flag F when C (by the canonical key of its whole context) was exposed to F, with a first
-//! exposure whose `creationDate` is not later than the event's, recorded before or in the
-//! same batch as the event. The event adds to C's total for (F, M) under the variation of
-//! C's first exposure.
+//! statistics, on PostgreSQL. The join rule and its pure half are in
+//! `store/experiment_join.rs`.
 
 // Rows travel as one array per column (`UNNEST($1::uuid[], ...)`), so the column tuples
 // are spelled out where they are built.
@@ -14,12 +11,12 @@ use std::collections::BTreeMap;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{time_of, unix_ms};
 use crate::aggregate::BatchAggregates;
-use crate::stats::experiment::{contribution, StatisticsDelta, UnitTotal};
-
-/// (environment, flag, metric, context) -> (variation, events, value sum) of this batch.
-type UnitDeltas = BTreeMap<(Uuid, String, String, String), (i32, i64, f64)>;
+use crate::stats::experiment::StatisticsDelta;
+use crate::store::experiment_join::{
+    statistics_deltas, unit_deltas, StatisticsKey, StoredExposure, UnitDeltas, UnitTotalsRow,
+};
+use crate::store::{time_of, unix_ms};
 
 pub async fn apply(
     connection: &mut PgConnection,
@@ -123,38 +120,17 @@ async fn join_with_exposures(
     )
     .fetch_all(&mut *connection)
     .await?;
-    let mut exposures: BTreeMap<(Uuid, &str), Vec<(String, i32, i64)>> = BTreeMap::new();
-    for row in &rows {
-        exposures
-            .entry((row.environment_id, row.context_key.as_str()))
-            .or_default()
-            .push((
-                row.flag_key.clone(),
-                row.variation,
-                unix_ms(row.first_exposed_at),
-            ));
-    }
-    let mut deltas = UnitDeltas::new();
-    for event in &batch.metric_events {
-        let Some(flags) = exposures.get(&(event.environment_id, event.context_key.as_str())) else {
-            continue;
-        };
-        for (flag_key, variation, exposed_at) in flags {
-            if *exposed_at > event.at_ms {
-                continue;
-            }
-            let key = (
-                event.environment_id,
-                flag_key.clone(),
-                event.metric_key.clone(),
-                event.context_key.clone(),
-            );
-            let delta = deltas.entry(key).or_insert((*variation, 0, 0.0));
-            delta.1 += 1;
-            delta.2 += event.value;
-        }
-    }
-    Ok(deltas)
+    let exposures: Vec<StoredExposure> = rows
+        .into_iter()
+        .map(|row| StoredExposure {
+            environment_id: row.environment_id,
+            context_key: row.context_key,
+            flag_key: row.flag_key,
+            variation: row.variation,
+            first_exposed_ms: unix_ms(row.first_exposed_at),
+        })
+        .collect();
+    Ok(unit_deltas(&exposures, &batch.metric_events))
 }
 
 /// Adds the deltas to each unit's totals and returns the resulting change of the
@@ -162,7 +138,7 @@ async fn join_with_exposures(
 async fn update_unit_totals(
     connection: &mut PgConnection,
     deltas: &UnitDeltas,
-) -> Result<BTreeMap<(Uuid, String, i32, String), StatisticsDelta>, sqlx::Error> {
+) -> Result<BTreeMap<StatisticsKey, StatisticsDelta>, sqlx::Error> {
     let mut columns: (
         Vec<Uuid>,
         Vec<String>,
@@ -201,37 +177,21 @@ async fn update_unit_totals(
     )
     .fetch_all(&mut *connection)
     .await?;
-    let mut statistics: BTreeMap<(Uuid, String, i32, String), StatisticsDelta> = BTreeMap::new();
-    for row in totals {
-        let key = (
-            row.environment_id,
-            row.flag_key,
-            row.metric_key,
-            row.context_key,
-        );
-        let Some((_, events, sum)) = deltas.get(&key) else {
-            continue;
-        };
-        let after = UnitTotal {
-            events: row.event_count,
-            value_sum: row.value_sum,
-        };
-        let before = UnitTotal {
-            events: row.event_count - events,
-            value_sum: row.value_sum - sum,
-        };
-        let (environment_id, flag_key, metric_key, _) = key;
-        statistics
-            .entry((environment_id, flag_key, row.variation, metric_key))
-            .or_default()
-            .add(contribution(before, after));
-    }
-    Ok(statistics)
+    let totals = totals.into_iter().map(|row| UnitTotalsRow {
+        environment_id: row.environment_id,
+        flag_key: row.flag_key,
+        metric_key: row.metric_key,
+        context_key: row.context_key,
+        variation: row.variation,
+        event_count: row.event_count,
+        value_sum: row.value_sum,
+    });
+    Ok(statistics_deltas(deltas, totals))
 }
 
 async fn update_statistics(
     connection: &mut PgConnection,
-    statistics: &BTreeMap<(Uuid, String, i32, String), StatisticsDelta>,
+    statistics: &BTreeMap<StatisticsKey, StatisticsDelta>,
 ) -> Result<(), sqlx::Error> {
     let mut columns: (
         Vec<Uuid>,

@@ -1,18 +1,11 @@
-//! Reads behind the gRPC `Analytics` service.
+//! Reads behind the gRPC `Analytics` service, on PostgreSQL.
 
 use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::stats::hll::HyperLogLog;
-
-/// One (bucket, variation) cell of a flag's usage; `variation` is -1 for "none".
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageCell {
-    pub bucket_start: OffsetDateTime,
-    pub variation: i32,
-    pub count: i64,
-}
+use crate::store::rows::{ContextRow, FlagActivity, UsageCell, VariationStatisticsRow};
 
 pub async fn flag_usage(
     pool: &PgPool,
@@ -94,14 +87,6 @@ pub async fn last_evaluated(
         .collect())
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContextRow {
-    pub kind: String,
-    pub key: String,
-    pub name: Option<String>,
-    pub last_seen_at: OffsetDateTime,
-}
-
 /// Up to `limit` contexts, most recently seen first, strictly after `after` in that order.
 pub async fn contexts(
     pool: &PgPool,
@@ -131,13 +116,6 @@ pub async fn contexts(
     .await
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FlagActivity {
-    pub flag_key: String,
-    pub variations_served: i64,
-    pub evaluations: i64,
-}
-
 /// Per flag evaluated since `since`: distinct variation indexes served and evaluations.
 pub async fn flag_activity(
     pool: &PgPool,
@@ -161,15 +139,6 @@ pub async fn flag_activity(
     )
     .fetch_all(pool)
     .await
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct VariationStatisticsRow {
-    pub variation: i32,
-    pub units: i64,
-    pub conversions: i64,
-    pub value_sum: f64,
-    pub value_sum_squares: f64,
 }
 
 pub async fn experiment_statistics(

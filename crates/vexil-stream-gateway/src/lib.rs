@@ -1,11 +1,12 @@
 //! Vexil's stream gateway: the read side SDKs talk to. It keeps every environment's
-//! flags and segments in memory (fed by config-api's `FlagSync.Watch`, persisted to
-//! Redis in LaunchDarkly's store layout) and serves LaunchDarkly server-side streaming
-//! and polling, client-side and mobile evaluation, and OFREP.
+//! flags and segments in memory (fed by config-api's `FlagSync.Watch`, copied to a
+//! `persistence::PersistentCopy`: Redis in LaunchDarkly's store layout, or memory inside
+//! `vexil up`) and serves LaunchDarkly server-side streaming and polling, client-side and
+//! mobile evaluation, and OFREP.
 //!
 //! Never queries PostgreSQL and never writes flag configuration; never holds an SDK key,
-//! only SHA-256 hashes of them. Serves stale data from Redis rather than nothing when
-//! config-api is unreachable at startup.
+//! only SHA-256 hashes of them. Serves stale data from the persistent copy rather than
+//! nothing when config-api is unreachable at startup.
 //!
 //! Start with `run` below, then `store/` (the in-memory data every request reads),
 //! `feed/` (how it is kept current), `streaming.rs` (one SSE connection), `routes/`, and
@@ -31,7 +32,7 @@ use crate::config::Config;
 use crate::startup::Gateway;
 
 /// Runs the gateway on `listener` until `shutdown` fires: open streams end, in-flight
-/// requests finish, pending Redis writes are flushed.
+/// requests finish, pending writes to the persistent copy are flushed.
 pub async fn run(
     config: Config,
     listener: TcpListener,

@@ -148,3 +148,44 @@ async fn appends_after_close_fail_and_records_too_large_are_refused_by_index() {
         .unwrap_err();
     assert!(matches!(error, vexil_queue::QueueError::Closed), "{error}");
 }
+
+#[tokio::test]
+async fn damage_inside_an_older_segment_is_a_read_error_naming_the_file() {
+    use vexil_queue::{Position, QueueError};
+    let dir = tempfile::tempdir().unwrap();
+    let options = vexil_queue::embedded::EmbeddedOptions {
+        segment_bytes: 1024,
+        ..support::options(1)
+    };
+    let queue = support::open(dir.path(), options.clone()).await;
+    let records: Vec<Record> = (0..40)
+        .map(|index| support::record("context-1", index))
+        .collect();
+    queue.append(TOPIC, &records).await.unwrap();
+    queue.close().await;
+
+    // Only the newest segment is checked on opening; an older one damaged later (a bad
+    // disk, a hand edit) must fail the read, not panic or return wrong records.
+    let oldest = support::segments(dir.path(), 0).remove(0);
+    let mut bytes = std::fs::read(&oldest).unwrap();
+    bytes[40] ^= 0xFF;
+    std::fs::write(&oldest, bytes).unwrap();
+
+    let reopened = support::open(dir.path(), options).await;
+    let mut subscription = reopened
+        .subscribe(
+            TOPIC,
+            &[Position {
+                partition: 0,
+                offset: 0,
+            }],
+        )
+        .await
+        .unwrap();
+    let error = subscription.next_batch(10).await.unwrap_err();
+    assert!(matches!(error, QueueError::Corrupt { .. }), "{error}");
+    assert!(
+        error.to_string().contains(&oldest.display().to_string()),
+        "{error}"
+    );
+}

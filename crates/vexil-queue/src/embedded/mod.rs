@@ -160,7 +160,7 @@ impl EmbeddedQueue {
         if records.is_empty() {
             return Ok(Vec::new());
         }
-        let (chunks, placements) = self.encode(&topic, records)?;
+        let Encoded { chunks, placements } = self.encode(&topic, records)?;
         let sender = self
             .inner
             .requests
@@ -194,14 +194,8 @@ impl EmbeddedQueue {
             .collect())
     }
 
-    /// Encodes the records into one chunk of frames per partition, and says for each
-    /// record which chunk it is in and at which index.
-    #[allow(clippy::type_complexity)]
-    fn encode(
-        &self,
-        topic: &Topic,
-        records: &[Record],
-    ) -> Result<(Vec<(u32, Frames)>, Vec<(usize, u64)>), QueueError> {
+    /// Encodes the records into one chunk of frames per partition.
+    fn encode(&self, topic: &Topic, records: &[Record]) -> Result<Encoded, QueueError> {
         let partitions = topic.partitions.len() as u32;
         let limit = self.inner.options.max_record_bytes;
         let mut chunk_of_partition = vec![usize::MAX; partitions as usize];
@@ -234,8 +228,16 @@ impl EmbeddedQueue {
             placements.push((*chunk, frames.frame_ends.len() as u64));
             frames.frame_ends.push(frames.bytes.len());
         }
-        Ok((chunks, placements))
+        Ok(Encoded { chunks, placements })
     }
+}
+
+/// A batch encoded for the writer.
+struct Encoded {
+    /// Per partition touched, its frames.
+    chunks: Vec<(u32, Frames)>,
+    /// Per record, in the order given, its chunk and its index in that chunk.
+    placements: Vec<(usize, u64)>,
 }
 
 /// Creates the queue directory, or checks that what is there is one.

@@ -43,16 +43,12 @@ pub struct UnitTotalsRow {
 
 /// Each custom event's contribution to the totals of the units it belongs to.
 pub fn unit_deltas(exposures: &[StoredExposure], metric_events: &[MetricEvent]) -> UnitDeltas {
-    let mut by_context: BTreeMap<(Uuid, &str), Vec<(&str, i32, i64)>> = BTreeMap::new();
+    let mut by_context: BTreeMap<(Uuid, &str), Vec<&StoredExposure>> = BTreeMap::new();
     for exposure in exposures {
         by_context
             .entry((exposure.environment_id, exposure.context_key.as_str()))
             .or_default()
-            .push((
-                exposure.flag_key.as_str(),
-                exposure.variation,
-                exposure.first_exposed_ms,
-            ));
+            .push(exposure);
     }
     let mut deltas = UnitDeltas::new();
     for event in metric_events {
@@ -60,17 +56,17 @@ pub fn unit_deltas(exposures: &[StoredExposure], metric_events: &[MetricEvent]) 
         else {
             continue;
         };
-        for (flag_key, variation, exposed_at) in flags {
-            if *exposed_at > event.at_ms {
+        for exposure in flags {
+            if exposure.first_exposed_ms > event.at_ms {
                 continue;
             }
             let key = (
                 event.environment_id,
-                (*flag_key).to_owned(),
+                exposure.flag_key.clone(),
                 event.metric_key.clone(),
                 event.context_key.clone(),
             );
-            let delta = deltas.entry(key).or_insert((*variation, 0, 0.0));
+            let delta = deltas.entry(key).or_insert((exposure.variation, 0, 0.0));
             delta.1 += 1;
             delta.2 += event.value;
         }

@@ -68,9 +68,12 @@ pub fn unkeyed(events: Vec<Accepted>) -> Vec<Candidate> {
         .collect()
 }
 
-/// A summary ending at `end_ms`: per flag, counters of (variation, version, count); a
-/// version of `None` marks the flag unknown.
-pub fn summary(end_ms: i64, flags: &[(&str, &[(Option<i32>, Option<i64>, u64)])]) -> Value {
+/// A summary counter: (variation, version, count); a version of `None` marks the flag
+/// unknown.
+pub type Counter = (Option<i32>, Option<i64>, u64);
+
+/// A summary ending at `end_ms`: per flag, its counters.
+pub fn summary(end_ms: i64, flags: &[(&str, &[Counter])]) -> Value {
     let mut features = serde_json::Map::new();
     for (flag_key, counters) in flags {
         let counters: Vec<Value> = counters

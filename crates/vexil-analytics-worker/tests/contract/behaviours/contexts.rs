@@ -73,21 +73,21 @@ pub async fn contexts_list_most_recent_first_without_anonymous_ones(store: &dyn 
     );
     assert_eq!(
         store.contexts(ENVIRONMENT, None, None, 1).await.unwrap(),
-        [alice.clone()]
+        vec![alice.clone()]
     );
     assert_eq!(
         store
             .contexts(ENVIRONMENT, None, Some(&alice), 1)
             .await
             .unwrap(),
-        [bob.clone()]
+        vec![bob.clone()]
     );
     assert_eq!(
         store
             .contexts(ENVIRONMENT, None, Some(&bob), 10)
             .await
             .unwrap(),
-        [acme.clone()]
+        vec![acme.clone()]
     );
     assert!(store
         .contexts(ENVIRONMENT, None, Some(&acme), 10)

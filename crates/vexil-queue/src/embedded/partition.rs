@@ -155,11 +155,16 @@ impl Partition {
     /// Syncs the full active segment and starts the next one. The old one is synced first
     /// so that only the newest segment of a partition can ever have a torn tail.
     fn roll(&self, active: &mut Active) -> Result<(), QueueError> {
-        let old = segment::path(&self.dir, active.base);
-        active
-            .file
-            .sync_data()
-            .map_err(QueueError::io("sync segment", &old))?;
+        if let Err(source) = active.file.sync_data() {
+            let error = QueueError::Io {
+                action: "sync segment",
+                path: segment::path(&self.dir, active.base),
+                source,
+            };
+            // As in `sync`: the unsynced pages may be gone, whatever a retry reports.
+            active.failure = Some(error.to_string());
+            return Err(error);
+        }
         let base = active.next_offset;
         active.file = segment::create(&self.dir, base)?;
         active.base = base;

@@ -1,7 +1,8 @@
 //! analytics-worker against real PostgreSQL (`#[sqlx::test]`, a fresh database per test)
-//! and the real Kafka-protocol broker at `VEXIL_TEST_KAFKA_BROKERS` (a fresh topic per
-//! test).
+//! or a SQLite file in a temporary directory, and the real Kafka-protocol broker at
+//! `VEXIL_TEST_KAFKA_BROKERS` (a fresh topic per test).
 
 mod crash;
 mod pipeline;
+mod sqlite;
 mod support;

@@ -190,6 +190,26 @@ impl RunningWorker {
         }
     }
 
+    /// The worker as `main` runs it: `run` opens the store `config.database.url` names.
+    pub async fn run(config: Config) -> RunningWorker {
+        let http = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let grpc = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (http_address, grpc_address) = (http.local_addr().unwrap(), grpc.local_addr().unwrap());
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(vexil_analytics_worker::run(
+            config,
+            http,
+            grpc,
+            shutdown.clone(),
+        ));
+        RunningWorker {
+            http: http_address,
+            grpc: grpc_address,
+            shutdown,
+            task,
+        }
+    }
+
     pub async fn stop(self) {
         self.shutdown.cancel();
         self.task.await.unwrap().unwrap();

@@ -122,7 +122,7 @@ pub enum StoreError {
     #[error("database error")]
     Database(#[from] sqlx::Error),
     /// A stored value this code could not have written (a hand-edited SQLite file, say).
-    #[error("analytics.{table}.{column} holds a value this worker cannot read")]
+    #[error("{table}.{column} holds a value this worker cannot read")]
     Corrupt {
         table: &'static str,
         column: &'static str,

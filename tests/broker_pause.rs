@@ -39,10 +39,9 @@ const PRODUCE_TIMEOUT: Duration = Duration::from_secs(2);
 const REQUESTS_PER_PHASE: u64 = 4;
 /// Requests while the broker is stopped, each refused after `PRODUCE_TIMEOUT`, so the
 /// pause lasts about this many times 2 s.
-// FIXME(#5): with 4 (a pause of about 9 s), ingest still answered every request, new
-// payloads included, with 503 90 s after the broker resumed (2026-11-30). A 2 s pause
-// recovers within seconds. Until that is understood, the test pauses only that long.
-const REFUSED_DURING_PAUSE: u64 = 1;
+/// Long enough for records to time out in flight, after which librdkafka bumps the
+/// producer's epoch and `tansu` refuses it: ingest must replace its producer to recover.
+const REFUSED_DURING_PAUSE: u64 = 4;
 /// Bounds each wait: a service starting, the broker taking events again, the counts.
 const DEADLINE: Duration = Duration::from_secs(90);
 

@@ -5,10 +5,16 @@
 //! delivery callback (on the producer's polling thread) counts down, waking the request
 //! when the last record is acknowledged or failed.
 //!
-//! An idempotent producer can hit a fatal error (librdkafka gives up on its producer id,
-//! for example after a broker stalled with requests in flight); it then refuses every
-//! record for the rest of its life. The first request to see that replaces it with a
-//! fresh producer, so the service recovers without a restart.
+//! An idempotent producer can be left unable to write: librdkafka may give up on its
+//! producer id (a fatal error), or the broker may refuse every later record for the
+//! producer's id or epoch. The second happens after a broker stalls with records in
+//! flight: librdkafka then bumps the producer's epoch itself, and a broker that only
+//! accepts epochs it handed out (the `tansu` broker the tests run, 0.6) answers
+//! `INVALID_PRODUCER_EPOCH` to every record from then on, which librdkafka does not treat
+//! as fatal. Either way the first request to see it replaces the producer with a fresh
+//! one (a new producer id from the broker), so the service recovers without a restart;
+//! a record a request wrote before the replacement is de-duplicated downstream by its
+//! payload id and index like any retry.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
@@ -108,8 +114,8 @@ impl EventProducer {
         let produced = self
             .produce_with(&producer, records, headers, timestamp_ms)
             .await;
-        if produced.is_err() {
-            self.replace_if_fatal(generation, &producer);
+        if let Err(error) = &produced {
+            self.replace_if_broken(generation, &producer, error);
         }
         produced
     }
@@ -173,11 +179,20 @@ impl EventProducer {
         (current.number, current.producer.clone())
     }
 
-    /// Replaces the producer of `generation` when it hit a fatal error (once, however
-    /// many requests saw it fail).
-    fn replace_if_fatal(&self, generation: u64, producer: &Inner) {
-        let Some((code, reason)) = producer.client().fatal_error() else {
-            return;
+    /// Replaces the producer of `generation` when it hit a fatal error or the broker
+    /// refused its producer id or epoch (once, however many requests saw it fail).
+    fn replace_if_broken(&self, generation: u64, producer: &Inner, error: &ProduceError) {
+        let (code, reason) = match producer.client().fatal_error() {
+            Some(fatal) => fatal,
+            None => match error {
+                ProduceError::Failed {
+                    source: KafkaError::MessageProduction(code),
+                    ..
+                } if refuses_producer_state(*code) => {
+                    (*code, "the broker refused the producer's id or epoch".to_owned())
+                }
+                _ => return,
+            },
         };
         let mut current = self
             .current
@@ -188,7 +203,7 @@ impl EventProducer {
         }
         match create(&self.config) {
             Ok(replacement) => {
-                tracing::warn!(%code, reason, "Kafka producer hit a fatal error; replaced it");
+                tracing::warn!(%code, reason, "Kafka producer could not write any more; replaced it");
                 *current = Generation {
                     number: generation + 1,
                     producer: replacement,
@@ -198,7 +213,7 @@ impl EventProducer {
                 %code,
                 reason,
                 error = %error,
-                "Kafka producer hit a fatal error and cannot be replaced"
+                "Kafka producer could not write any more and cannot be replaced"
             ),
         }
     }
@@ -216,6 +231,19 @@ impl EventProducer {
             source,
         }
     }
+}
+
+/// Broker answers that refuse every later record of this producer id or epoch: only a
+/// new producer id gets records written again.
+fn refuses_producer_state(code: RDKafkaErrorCode) -> bool {
+    matches!(
+        code,
+        RDKafkaErrorCode::InvalidProducerEpoch
+            | RDKafkaErrorCode::ProducerFenced
+            | RDKafkaErrorCode::OutOfOrderSequenceNumber
+            | RDKafkaErrorCode::UnknownProducerId
+            | RDKafkaErrorCode::InvalidProducerIdMapping
+    )
 }
 
 fn create(config: &ClientConfig) -> Result<Arc<Inner>, KafkaError> {

@@ -188,9 +188,10 @@ impl EventProducer {
                 ProduceError::Failed {
                     source: KafkaError::MessageProduction(code),
                     ..
-                } if refuses_producer_state(*code) => {
-                    (*code, "the broker refused the producer's id or epoch".to_owned())
-                }
+                } if refuses_producer_state(*code) => (
+                    *code,
+                    "the broker refused the producer's id or epoch".to_owned(),
+                ),
                 _ => return,
             },
         };

@@ -79,20 +79,74 @@ pub async fn serve_with_store(
     grpc: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let kafka = config.kafka.clone();
+    let consume_store = store.clone();
+    serve_consuming(
+        config,
+        store,
+        http,
+        grpc,
+        shutdown,
+        move |metrics, stop| async move {
+            consumer::consume(&kafka, consume_store, metrics, stop).await
+        },
+    )
+    .await
+}
+
+/// As [`serve_with_store`], reading events from `consumer` (`vexil up`'s embedded queue)
+/// instead of Kafka, and appending dead letters to `dead_letters` (the same queue). The
+/// topics are `kafka.topic` and `kafka.dead_letter_topic`, batches follow
+/// `kafka.batch_max_records` and `kafka.batch_linger`; the broker keys are not read.
+pub async fn serve_with_queue(
+    config: Config,
+    store: Arc<dyn AnalyticsStore>,
+    consumer: Arc<dyn vexil_queue::Consumer>,
+    dead_letters: Arc<dyn vexil_queue::Producer>,
+    http: TcpListener,
+    grpc: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let kafka = config.kafka.clone();
+    let consume_store = store.clone();
+    serve_consuming(
+        config,
+        store,
+        http,
+        grpc,
+        shutdown,
+        move |metrics, stop| async move {
+            consumer::consume_queue(&kafka, consume_store, consumer, dead_letters, metrics, stop)
+                .await
+        },
+    )
+    .await
+}
+
+/// Runs `consume` beside the pruner and the gRPC and HTTP servers until `shutdown` fires
+/// or `consume` returns (an error stops everything).
+async fn serve_consuming<C, F>(
+    config: Config,
+    store: Arc<dyn AnalyticsStore>,
+    http: TcpListener,
+    grpc: TcpListener,
+    shutdown: CancellationToken,
+    consume: C,
+) -> anyhow::Result<()>
+where
+    C: FnOnce(WorkerMetrics, CancellationToken) -> F,
+    F: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
     // Stops everything when the consumer fails, not only on the caller's signal.
     let stop = shutdown.child_token();
     let metrics = WorkerMetrics::new();
     let readiness = Readiness::default();
 
     let consumer = tokio::spawn({
-        let (kafka, store, metrics, stop) = (
-            config.kafka.clone(),
-            store.clone(),
-            metrics.clone(),
-            stop.clone(),
-        );
+        let consuming = consume(metrics.clone(), stop.clone());
+        let stop = stop.clone();
         async move {
-            let result = consumer::consume(&kafka, store, metrics, stop.clone()).await;
+            let result = consuming.await;
             stop.cancel();
             result
         }

@@ -166,10 +166,11 @@ usage or a bad setting.
 
 Example:
   export VEXIL_DATABASE__URL=postgres://postgres@127.0.0.1:5432/vexil
+  vexil up --kafka-brokers 127.0.0.1:9092                    # flags kept in memory
   vexil up --redis-url redis://127.0.0.1:6379 --kafka-brokers 127.0.0.1:9092";
 
-/// `vexil up`. The backends are required until the embedded ones (SQLite, an in-process
-/// queue, memory) exist.
+/// `vexil up`. PostgreSQL and Kafka are required until the embedded database and queue are
+/// wired in; without Redis the gateway's copy is kept in memory.
 #[derive(Debug, Args)]
 pub struct UpArgs {
     /// PostgreSQL for config-api and the analytics worker (`postgres://`); the database must
@@ -182,14 +183,16 @@ pub struct UpArgs {
     )]
     pub database_url: String,
 
-    /// Redis for the stream gateway's persistent copy of the flags (`redis://`).
+    /// Redis for the stream gateway's persistent copy of the flags (`redis://`), in
+    /// LaunchDarkly's Redis layout. Without it the copy is kept in memory: config-api runs
+    /// in the same process and its database is the durable copy.
     #[arg(
         long,
         value_name = "URL",
         env = "VEXIL_REDIS__URL",
         hide_env_values = true
     )]
-    pub redis_url: String,
+    pub redis_url: Option<String>,
 
     /// Kafka bootstrap brokers, `host:port[,host:port...]`.
     #[arg(long, value_name = "BROKERS", env = "VEXIL_KAFKA__BROKERS")]

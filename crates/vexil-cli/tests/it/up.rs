@@ -34,12 +34,18 @@ struct Up {
 }
 
 impl Up {
-    async fn start(database_url: &str, data_dir: &Path) -> Up {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_vexil"))
+    /// With `redis`, the gateway keeps its persistent copy in the test Redis; without, in
+    /// memory.
+    async fn start(database_url: &str, data_dir: &Path, redis: bool) -> Up {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vexil"));
+        command
             .args(["up", "--data-dir"])
             .arg(data_dir)
-            .args(["--api-listen", "127.0.0.1:0", "--sdk-listen", "127.0.0.1:0"])
-            .args(["--redis-url", &required_var("VEXIL_TEST_REDIS_URL")])
+            .args(["--api-listen", "127.0.0.1:0", "--sdk-listen", "127.0.0.1:0"]);
+        if redis {
+            command.args(["--redis-url", &required_var("VEXIL_TEST_REDIS_URL")]);
+        }
+        let mut child = command
             .args(["--kafka-brokers", &required_var("VEXIL_TEST_KAFKA_BROKERS")])
             // The password-safe way: the database URL from the environment.
             .env("VEXIL_DATABASE__URL", database_url)
@@ -140,7 +146,8 @@ fn user(key: &str) -> Value {
 async fn a_laptop_runs_everything_in_one_process(pool: PgPool) {
     let data_dir = tempfile::tempdir().unwrap();
     let database_url = database_url(&pool);
-    let up = Up::start(&database_url, data_dir.path()).await;
+    // First without Redis (the gateway's copy in memory), restarted below with it.
+    let up = Up::start(&database_url, data_dir.path(), false).await;
 
     // The demo project exists, behind the printed admin token.
     let (status, flags) = up
@@ -293,11 +300,11 @@ async fn a_laptop_runs_everything_in_one_process(pool: PgPool) {
         .collect();
     assert!(errors.is_empty(), "the SDK logged {errors:?}");
 
-    // SIGTERM stops it cleanly; a second start uses the data directory: the same token and
-    // keys, no second demo.
+    // SIGTERM stops it cleanly; a second start, with Redis this time, uses the data
+    // directory: the same token and keys, no second demo.
     let (admin_token, sdk_key) = (up.admin_token.clone(), up.sdk_key.clone());
     up.stop().await;
-    let again = Up::start(&database_url, data_dir.path()).await;
+    let again = Up::start(&database_url, data_dir.path(), true).await;
     assert_eq!(again.admin_token, admin_token);
     assert_eq!(again.sdk_key, sdk_key);
     let (status, flag) = again

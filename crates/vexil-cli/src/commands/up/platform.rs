@@ -12,6 +12,7 @@ use anyhow::{anyhow, bail, Context};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use vexil_stream_gateway::config::PersistenceKind;
 
 use super::sdk_port;
 use super::settings::Settings;
@@ -99,7 +100,10 @@ impl Platform {
             ..Default::default()
         };
         gateway.config_api.grpc_url = config_api_grpc_url;
-        gateway.redis.url = settings.redis_url.clone();
+        match &settings.redis_url {
+            Some(url) => gateway.redis.url = url.clone(),
+            None => gateway.persistence.kind = PersistenceKind::Memory,
+        }
         gateway
             .validate()
             .context("configuring the stream gateway")?;

@@ -15,7 +15,8 @@ const KAFKA_BROKERS: &str = "--kafka-brokers (or VEXIL_KAFKA__BROKERS)";
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database_url: String,
-    pub redis_url: String,
+    /// `None`: the gateway keeps its persistent copy in memory.
+    pub redis_url: Option<String>,
     pub kafka_brokers: String,
     pub data_dir: PathBuf,
     pub api_listen: SocketAddr,
@@ -26,7 +27,9 @@ pub struct Settings {
 impl Settings {
     pub fn from_args(args: &UpArgs) -> Result<Settings, InputError> {
         check_database_url(&args.database_url)?;
-        check_scheme(REDIS_URL, &args.redis_url, &["redis", "rediss"])?;
+        if let Some(redis_url) = &args.redis_url {
+            check_scheme(REDIS_URL, redis_url, &["redis", "rediss"])?;
+        }
         check_brokers(&args.kafka_brokers)?;
         Ok(Settings {
             database_url: args.database_url.clone(),
@@ -98,7 +101,7 @@ mod tests {
     fn args() -> UpArgs {
         UpArgs {
             database_url: "postgres://vexil:secret@db/vexil".into(),
-            redis_url: "redis://cache:6379".into(),
+            redis_url: Some("redis://cache:6379".into()),
             kafka_brokers: "kafka-1:9092, kafka-2:9092".into(),
             data_dir: "vexil-data".into(),
             api_listen: "127.0.0.1:8030".parse().unwrap(),
@@ -112,6 +115,14 @@ mod tests {
         let settings = Settings::from_args(&args()).unwrap();
         assert!(settings.create_demo);
         assert_eq!(settings.kafka_brokers, "kafka-1:9092, kafka-2:9092");
+    }
+
+    #[test]
+    fn redis_is_optional() {
+        let mut args = args();
+        args.redis_url = None;
+        let settings = Settings::from_args(&args).unwrap();
+        assert_eq!(settings.redis_url, None);
     }
 
     #[test]
@@ -134,7 +145,7 @@ mod tests {
         );
 
         let mut args = self::args();
-        args.redis_url = "localhost:6379".into();
+        args.redis_url = Some("localhost:6379".into());
         let message = Settings::from_args(&args).unwrap_err().to_string();
         assert!(
             message.starts_with("--redis-url (or VEXIL_REDIS__URL):"),

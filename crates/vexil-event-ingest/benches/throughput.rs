@@ -26,7 +26,7 @@ use tokio::sync::Notify;
 use vexil_event_ingest::credentials::ResolvedCredential;
 use vexil_event_ingest::envelope::Batch;
 use vexil_event_ingest::events::{parse_analytics, validate_event};
-use vexil_event_ingest::kafka::Records;
+use vexil_event_ingest::records::Records;
 use vexil_event_ingest::sdk_request::{SdkRequest, Source};
 use vexil_proto::config::v1::CredentialKind;
 

@@ -10,7 +10,7 @@ use vexil_proto::events::v1::{
 
 use crate::credentials::ResolvedCredential;
 use crate::events::Valid;
-use crate::kafka::Records;
+use crate::records::Records;
 use crate::sdk_request::{SdkRequest, Source};
 
 /// `EventEnvelope` field numbers written per event; every other field is the same for
@@ -91,24 +91,37 @@ impl<'a> Batch<'a> {
         self.value_len("migration_op", json) + self.credential.environment_id.len() + 64
     }
 
-    /// The record headers: the payload id and the request's W3C trace context.
+    /// The record headers for Kafka: [`Batch::header_pairs`].
     pub fn headers(&self) -> OwnedHeaders {
-        let mut headers = OwnedHeaders::new_with_capacity(3).insert(Header {
-            key: PAYLOAD_ID_HEADER,
-            value: Some(&self.request.payload_id),
-        });
-        for (key, value) in [
-            (TRACEPARENT_HEADER, &self.request.traceparent),
-            (TRACESTATE_HEADER, &self.request.tracestate),
-        ] {
-            if let Some(value) = value {
-                headers = headers.insert(Header {
-                    key,
-                    value: Some(value),
-                });
-            }
+        let mut headers = OwnedHeaders::new_with_capacity(3);
+        for (key, value) in self.header_pairs() {
+            headers = headers.insert(Header {
+                key,
+                value: Some(value),
+            });
         }
         headers
+    }
+
+    /// The record headers for a `vexil_queue` producer: [`Batch::header_pairs`].
+    pub fn queue_headers(&self) -> Vec<vexil_queue::Header> {
+        self.header_pairs()
+            .map(|(name, value)| vexil_queue::Header {
+                name: name.to_owned(),
+                value: bytes::Bytes::copy_from_slice(value.as_bytes()),
+            })
+            .collect()
+    }
+
+    /// The record headers, in order: the payload id and the request's W3C trace context.
+    fn header_pairs(&self) -> impl Iterator<Item = (&'static str, &str)> + '_ {
+        [
+            (PAYLOAD_ID_HEADER, Some(&self.request.payload_id)),
+            (TRACEPARENT_HEADER, self.request.traceparent.as_ref()),
+            (TRACESTATE_HEADER, self.request.tracestate.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| Some((key, value?.as_str())))
     }
 
     /// `{environment_id}:{context key}` keeps one context's events in one partition, in
@@ -209,6 +222,13 @@ mod tests {
         let headers = batch.headers();
         let names: Vec<&str> = headers.iter().map(|header| header.key).collect();
         assert_eq!(names, ["vexil-payload-id", "traceparent"]);
+        let queue_headers = batch.queue_headers();
+        let queue_names: Vec<&str> = queue_headers
+            .iter()
+            .map(|header| header.name.as_str())
+            .collect();
+        assert_eq!(queue_names, names);
+        assert_eq!(&queue_headers[0].value[..], b"p-1");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! One request, from credential and body to 202: authenticate, read (and gunzip) the
 //! body, split it into events, validate each (dropping and counting malformed ones),
-//! produce the rest, and answer only once Kafka has acknowledged all of them.
+//! produce the rest, and answer only once Kafka (or the embedded queue) has acknowledged
+//! all of them.
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -16,7 +17,7 @@ use crate::events::{
     parse_analytics, parse_diagnostic, validate_diagnostic, validate_event, DropReason, EventKind,
     Invalid, PayloadError, Valid,
 };
-use crate::kafka::Records;
+use crate::records::Records;
 use crate::sdk_request::{SdkRequest, Source};
 use crate::state::AppState;
 
@@ -80,10 +81,8 @@ async fn accept(
         return Ok(());
     }
     let started = Instant::now();
-    let produced = state
-        .producer
-        .produce_all(&sorted.records, &batch.headers(), batch.received_at_unix_ms)
-        .await;
+    let record_count = sorted.records.len();
+    let produced = state.events.send(sorted.records, &batch).await;
     let outcome = if produced.is_ok() {
         "acknowledged"
     } else {
@@ -96,9 +95,10 @@ async fn accept(
         tracing::warn!(
             error = %error_chain(&error),
             environment_id = %credential.environment_id,
-            records = sorted.records.len(),
-            "events not acknowledged by Kafka"
+            records = record_count,
+            "events not acknowledged by the queue"
         );
+        // The reason keeps its name on the embedded queue: it is a stable metric label.
         return Err(ApiError::unavailable(
             "kafka_unavailable",
             "events could not be queued, retry later",

@@ -8,7 +8,8 @@
 //! analytics-worker's job), never logs SDK keys or event contents.
 //!
 //! Start with `run` below, then `ingest.rs` (one request, from body to 202), `events/`
-//! (what a valid event is) and `kafka/` (the producer).
+//! (what a valid event is) and `sink.rs` (Kafka's producer in `kafka/`, or `vexil up`'s
+//! embedded queue).
 
 pub mod auth;
 pub mod body;
@@ -20,9 +21,13 @@ pub mod events;
 pub mod ingest;
 pub mod kafka;
 pub mod metrics;
+pub mod records;
 pub mod routes;
 pub mod sdk_request;
+pub mod sink;
 pub mod state;
+
+use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -39,6 +44,28 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let state = AppState::connect(&config).await?;
+    serve(state, config, listener, shutdown).await
+}
+
+/// As [`run`], appending events to `queue` instead of Kafka: `vexil up`'s embedded mode,
+/// where the analytics worker in the same process reads the same queue. The standalone
+/// binary always runs on Kafka.
+pub async fn run_with_queue(
+    config: Config,
+    listener: TcpListener,
+    queue: Arc<dyn vexil_queue::Producer>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let state = AppState::with_queue(&config, queue)?;
+    serve(state, config, listener, shutdown).await
+}
+
+async fn serve(
+    state: AppState,
+    config: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let app = routes::router(state.clone());
     let address = listener.local_addr()?;
     state.readiness.set_ready();

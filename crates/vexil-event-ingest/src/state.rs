@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use vexil_queue::Producer;
 use vexil_service::cors::CorsPolicy;
 use vexil_service::health::Readiness;
 
@@ -11,6 +12,7 @@ use crate::config::Config;
 use crate::credentials::CredentialResolver;
 use crate::kafka::{ensure_topic, EventProducer};
 use crate::metrics::IngestMetrics;
+use crate::sink::EventSink;
 
 /// The longest startup waits for the brokers to create the topic.
 const TOPIC_CREATION_TIMEOUT: Duration = Duration::from_secs(30);
@@ -18,7 +20,8 @@ const TOPIC_CREATION_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Clone)]
 pub struct AppState {
     pub resolver: CredentialResolver,
-    pub producer: EventProducer,
+    /// Kafka, or the embedded queue in `vexil up`.
+    pub events: EventSink,
     pub metrics: IngestMetrics,
     pub readiness: Readiness,
     /// `http.body_limit_bytes`: before and after decompression.
@@ -27,17 +30,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Creates the producer and the credential resolver, and the topic when configured.
-    /// config-api need not be reachable yet; the brokers must be when the topic is created.
+    /// Creates the Kafka producer and the credential resolver, and the topic when
+    /// configured. config-api need not be reachable yet; the brokers must be when the topic
+    /// is created.
     pub async fn connect(config: &Config) -> anyhow::Result<AppState> {
         // `Config::load` validated it already; a configuration built in code gets the same.
         config.validate().context("invalid configuration")?;
-        let resolver = CredentialResolver::new(
-            &config.config_api,
-            &config.credentials,
-            config.service_token.as_deref(),
-        )
-        .context("preparing the config-api client")?;
         if config.kafka.create_topic {
             ensure_topic(&config.kafka, TOPIC_CREATION_TIMEOUT)
                 .await
@@ -50,9 +48,31 @@ impl AppState {
         }
         let producer =
             EventProducer::new(&config.kafka).context("creating the Kafka producer (kafka.*)")?;
+        AppState::with_sink(config, EventSink::Kafka(producer))
+    }
+
+    /// As [`AppState::connect`], appending events to `queue` (`vexil up`'s embedded queue,
+    /// which creates `kafka.topic` on first use) instead of Kafka: the other `kafka.*` keys
+    /// are not read, and the queue's own append timeout bounds a request's wait.
+    pub fn with_queue(config: &Config, queue: Arc<dyn Producer>) -> anyhow::Result<AppState> {
+        config.validate().context("invalid configuration")?;
+        let sink = EventSink::Queue {
+            producer: queue,
+            topic: config.kafka.topic.as_str().into(),
+        };
+        AppState::with_sink(config, sink)
+    }
+
+    fn with_sink(config: &Config, events: EventSink) -> anyhow::Result<AppState> {
+        let resolver = CredentialResolver::new(
+            &config.config_api,
+            &config.credentials,
+            config.service_token.as_deref(),
+        )
+        .context("preparing the config-api client")?;
         Ok(AppState {
             resolver,
-            producer,
+            events,
             metrics: IngestMetrics::new(),
             readiness: Readiness::default(),
             body_limit_bytes: config.http.body_limit_bytes,
@@ -63,13 +83,6 @@ impl AppState {
     /// Gives records still queued in the producer up to `grace` to be acknowledged.
     pub async fn close(self, grace: Duration) {
         self.readiness.set_not_ready();
-        let producer = self.producer.clone();
-        match tokio::task::spawn_blocking(move || producer.flush(grace)).await {
-            Ok(Ok(())) => tracing::info!("producer flushed"),
-            Ok(Err(error)) => {
-                tracing::warn!(error = %error, "producer did not flush before shutdown")
-            }
-            Err(error) => tracing::error!(error = %error, "producer flush task failed"),
-        }
+        self.events.close(grace).await;
     }
 }

@@ -1,13 +1,10 @@
-//! Kafka: the idempotent producer every request's events go through (`producer.rs`), a
-//! request's records in one buffer (`records.rs`) and creating the topic at startup
-//! (`topic.rs`).
+//! Kafka: the idempotent producer every request's events go through (`producer.rs`) and
+//! creating the topic at startup (`topic.rs`).
 
 mod producer;
-mod records;
 mod topic;
 
 pub use producer::{EventProducer, ProduceError};
-pub use records::{Record, Records};
 pub use topic::{ensure_topic, TopicError};
 
 use rdkafka::ClientConfig;

@@ -29,8 +29,8 @@ use rdkafka::ClientConfig;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::Records;
 use crate::config::KafkaConfig;
+use crate::records::Records;
 
 /// How long to wait before retrying when librdkafka's local queue is full.
 const QUEUE_FULL_BACKOFF: Duration = Duration::from_millis(5);

@@ -1,5 +1,7 @@
 //! A request's records, keys and values written one after another into one buffer: one
-//! allocation per request instead of two per record.
+//! allocation per request instead of two per record, whichever queue they go to.
+
+use bytes::Bytes;
 
 /// The records of one request, in order.
 #[derive(Debug, Default)]
@@ -59,6 +61,32 @@ impl Records {
     }
 }
 
+impl Records {
+    /// The records as `vexil_queue` records sharing this request's one buffer (each key
+    /// and value is a slice of it, not a copy), every one with `headers`.
+    pub fn into_queue_records(
+        self,
+        headers: &[vexil_queue::Header],
+        timestamp_ms: i64,
+    ) -> Vec<vexil_queue::Record> {
+        let buffer = Bytes::from(self.bytes);
+        let mut start = 0;
+        self.bounds
+            .iter()
+            .map(|&(key_end, value_end)| {
+                let record = vexil_queue::Record {
+                    key: buffer.slice(start..key_end),
+                    value: buffer.slice(key_end..value_end),
+                    headers: headers.to_vec(),
+                    timestamp_ms,
+                };
+                start = value_end;
+                record
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +100,24 @@ mod tests {
         let seen: Vec<(&[u8], &[u8])> = records.iter().map(|r| (r.key, r.value)).collect();
         assert_eq!(seen, [(&b"k1"[..], &[1u8][..]), (b"", b"v2"), (b"k3", b"")]);
         assert_eq!(records.len(), 3);
+    }
+
+    #[test]
+    fn queue_records_keep_keys_values_and_headers() {
+        let mut records = Records::default();
+        records.push(|key| key.extend_from_slice(b"k1"), |value| value.push(1));
+        records.push(|_| {}, |value| value.extend_from_slice(b"v2"));
+        let header = vexil_queue::Header {
+            name: "vexil-payload-id".into(),
+            value: Bytes::from_static(b"p-1"),
+        };
+        let queued = records.into_queue_records(std::slice::from_ref(&header), 7);
+        let expected = [
+            vexil_queue::Record::new(&b"k1"[..], &[1u8][..], 7)
+                .with_header("vexil-payload-id", &b"p-1"[..]),
+            vexil_queue::Record::new(&b""[..], &b"v2"[..], 7)
+                .with_header("vexil-payload-id", &b"p-1"[..]),
+        ];
+        assert_eq!(queued, expected);
     }
 }

@@ -206,11 +206,20 @@ pub struct Ingest {
 impl Ingest {
     /// Starts event ingest and waits until it is ready.
     pub async fn start(config: Config) -> Ingest {
+        Ingest::start_with(config, vexil_event_ingest::run).await
+    }
+
+    /// As [`Ingest::start`], through `run` (`vexil_event_ingest::run_with_queue`, say).
+    pub async fn start_with<F, Fut>(config: Config, run: F) -> Ingest
+    where
+        F: FnOnce(Config, TcpListener, CancellationToken) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
         config.validate().unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let shutdown = CancellationToken::new();
-        let task = tokio::spawn(vexil_event_ingest::run(config, listener, shutdown.clone()));
+        let task = tokio::spawn(run(config, listener, shutdown.clone()));
         let ingest = Ingest {
             address,
             client: reqwest::Client::new(),

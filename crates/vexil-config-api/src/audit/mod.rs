@@ -1,11 +1,22 @@
-//! The audit log's pure parts: what an entry holds, its hash chain and its readable diff.
-//! No I/O: `store/audit.rs` writes and reads the rows.
+//! The audit log's pure parts: what an entry holds, the entry queued for a mutation
+//! (`queue`), its hash chain (`chain`), linking queued entries onto the chain (`link`),
+//! checking stored entries against it (`check`) and its readable diff. No SQL and no I/O:
+//! `store/audit.rs` and `store/sequencing.rs` write and read the rows and call these, so a
+//! second store chains and verifies exactly alike.
 
 mod chain;
+mod check;
 mod diff;
+mod link;
+mod queue;
+#[cfg(test)]
+mod test_entries;
 
 pub use chain::{entry_hash, format_timestamp, GENESIS_HASH};
+pub use check::{check_entry, BrokenEntry, ChainProblem, Verification};
 pub use diff::readable_diff;
+pub use link::{link, ChainHead};
+pub use queue::{queued_entry, AuditRecord, QueuedEntry};
 
 use serde::Serialize;
 use time::OffsetDateTime;

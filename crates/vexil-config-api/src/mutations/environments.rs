@@ -5,9 +5,10 @@ use sqlx::PgConnection;
 
 use super::credentials::record_change;
 use super::flags::{add_to_environment, default_targeting};
+use crate::audit::AuditRecord;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::store::audit::{self, AuditRecord};
+use crate::store::audit;
 use crate::store::changes;
 use crate::store::credentials::{self, Credential, CredentialKind};
 use crate::store::environments::{self, Environment};

@@ -9,9 +9,10 @@ use uuid::Uuid;
 use vexil_eval::{Flag, Segment, VariationOrRollout};
 
 use super::validation;
+use crate::audit::AuditRecord;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::store::audit::{self, AuditRecord};
+use crate::store::audit;
 use crate::store::changes::{self, ChangeKind};
 use crate::store::environments::{self, Environment};
 use crate::store::flags::{self, FlagEnvironmentRow, FlagFields, FlagRow, ItemKind};

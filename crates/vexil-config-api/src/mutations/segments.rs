@@ -5,9 +5,10 @@ use sqlx::PgConnection;
 use vexil_eval::{Clause, Segment};
 
 use super::validation;
+use crate::audit::AuditRecord;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::store::audit::{self, AuditRecord};
+use crate::store::audit;
 use crate::store::changes::{self, ChangeKind};
 use crate::store::environments::Environment;
 use crate::store::flags::{self, ItemKind};

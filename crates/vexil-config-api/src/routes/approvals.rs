@@ -13,13 +13,14 @@ use uuid::Uuid;
 
 use super::json::JsonBody;
 use super::lookup;
+use crate::audit::AuditRecord;
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::instructions::FlagInstruction;
 use crate::mutations::targeting::apply_instructions;
 use crate::state::AppState;
 use crate::store::approvals::{self, ApprovalRequest, NewRequest};
-use crate::store::audit::{self, AuditRecord};
+use crate::store::audit;
 use crate::store::environments::Environment;
 use crate::store::flags::FlagRow;
 use crate::store::projects::Project;

@@ -7,11 +7,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::audit::AuditEntry;
+use crate::audit::{AuditEntry, Verification};
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::audit::{self, AuditFilter, Verification};
+use crate::store::audit::{self, AuditFilter};
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -8,12 +8,13 @@ use serde::{Deserialize, Serialize};
 
 use super::json::JsonBody;
 use super::lookup;
+use crate::audit::AuditRecord;
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::mutations::environments::{self as environment_mutations, IssuedCredential};
 use crate::mutations::validation;
 use crate::state::AppState;
-use crate::store::audit::{self, AuditRecord};
+use crate::store::audit;
 use crate::store::environments::Environment;
 use crate::store::projects::{self, Project};
 use crate::views::json;

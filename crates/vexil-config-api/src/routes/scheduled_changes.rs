@@ -11,12 +11,13 @@ use uuid::Uuid;
 
 use super::json::JsonBody;
 use super::lookup;
+use crate::audit::AuditRecord;
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::instructions::{apply_flag_instructions, FlagInstruction};
 use crate::mutations::targeting::refuse_direct_write;
 use crate::state::AppState;
-use crate::store::audit::{self, AuditRecord};
+use crate::store::audit;
 use crate::store::scheduled_changes::{self, NewChange, ScheduledChange};
 use crate::views::json;
 

@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::json::JsonBody;
+use crate::audit::AuditRecord;
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::mutations::validation;
 use crate::state::AppState;
-use crate::store::audit::{self, AuditRecord};
+use crate::store::audit;
 use crate::store::tokens::{self, ApiToken, NewToken};
 use crate::views::json;
 

@@ -1,29 +1,12 @@
 //! Appends to and reads the hash-chained audit log (`config.audit_log`).
 
 use futures_util::TryStreamExt;
-use serde::Serialize;
-use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::audit::{entry_hash, readable_diff, AuditEntry, GENESIS_HASH};
+use crate::audit::{check_entry, queued_entry, AuditEntry, AuditRecord, ChainHead, Verification};
 use crate::auth::Caller;
-
-/// What a mutation records; the caller's identity is added by `append`, the sequence
-/// number and the chain by the sequencer.
-#[derive(Debug, Clone, Default)]
-pub struct AuditRecord {
-    pub action: &'static str,
-    pub resource: String,
-    pub project_key: Option<String>,
-    pub environment_key: Option<String>,
-    pub flag_key: Option<String>,
-    pub segment_key: Option<String>,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
-    pub comment: String,
-}
 
 /// Queues an entry in the caller's transaction; it commits or rolls back with the change.
 /// The sequencer (`store/sequencing.rs`) gives it its sequence number and chains it.
@@ -32,29 +15,29 @@ pub async fn append(
     caller: &Caller,
     record: AuditRecord,
 ) -> Result<(), sqlx::Error> {
-    let diff = readable_diff(record.before.as_ref(), record.after.as_ref());
+    let entry = queued_entry(caller, record, super::now());
     sqlx::query!(
         r#"INSERT INTO config.audit_queue
              (entry_id, at, actor_token_id, actor_name, action, resource, project_key,
               environment_key, flag_key, segment_key, before_json, after_json, diff, comment,
               client_ip, request_id)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"#,
-        Uuid::new_v4(),
-        super::now(),
-        caller.actor.token_id,
-        caller.actor.name,
-        record.action,
-        record.resource,
-        record.project_key,
-        record.environment_key,
-        record.flag_key,
-        record.segment_key,
-        record.before.as_ref().map(Value::to_string),
-        record.after.as_ref().map(Value::to_string),
-        diff,
-        record.comment,
-        caller.client_ip,
-        caller.request_id,
+        entry.id,
+        entry.at,
+        entry.actor_token_id,
+        entry.actor_name,
+        entry.action,
+        entry.resource,
+        entry.project_key,
+        entry.environment_key,
+        entry.flag_key,
+        entry.segment_key,
+        entry.before_json,
+        entry.after_json,
+        entry.diff,
+        entry.comment,
+        entry.client_ip,
+        entry.request_id,
     )
     .execute(&mut *connection)
     .await?;
@@ -108,24 +91,6 @@ pub async fn list(pool: &PgPool, filter: &AuditFilter) -> Result<Vec<AuditEntry>
     .await
 }
 
-/// The outcome of re-checking the whole chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Verification {
-    pub is_intact: bool,
-    pub entries_checked: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_broken: Option<BrokenEntry>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BrokenEntry {
-    pub sequence: i64,
-    pub id: Uuid,
-    pub reason: String,
-}
-
 /// Re-reads every entry in order and recomputes each hash and link; stops at the first
 /// entry that does not check out.
 pub async fn verify(pool: &PgPool) -> Result<Verification, sqlx::Error> {
@@ -137,42 +102,14 @@ pub async fn verify(pool: &PgPool) -> Result<Verification, sqlx::Error> {
            FROM config.audit_log ORDER BY sequence"#
     )
     .fetch(pool);
-    let mut expected_previous = GENESIS_HASH.to_vec();
-    let mut expected_sequence = 1;
+    let mut head = ChainHead::genesis();
     let mut checked = 0;
     while let Some(entry) = rows.try_next().await? {
-        let problem = if entry.sequence != expected_sequence {
-            Some(format!(
-                "expected sequence {expected_sequence}: entries are missing"
-            ))
-        } else if entry.previous_hash != expected_previous {
-            Some(format!(
-                "previous_hash does not match the hash of entry {}",
-                entry.sequence - 1
-            ))
-        } else if entry_hash(&entry)[..] != entry.hash[..] {
-            Some("the entry's content does not match its hash: it was altered".to_owned())
-        } else {
-            None
-        };
-        if let Some(reason) = problem {
-            return Ok(Verification {
-                is_intact: false,
-                entries_checked: checked,
-                first_broken: Some(BrokenEntry {
-                    sequence: entry.sequence,
-                    id: entry.id,
-                    reason,
-                }),
-            });
+        if let Err(problem) = check_entry(&entry, &head) {
+            return Ok(Verification::broken(checked, &entry, &problem));
         }
         checked += 1;
-        expected_sequence += 1;
-        expected_previous = entry.hash;
+        head = ChainHead::of(&entry);
     }
-    Ok(Verification {
-        is_intact: true,
-        entries_checked: checked,
-        first_broken: None,
-    })
+    Ok(Verification::intact(checked))
 }

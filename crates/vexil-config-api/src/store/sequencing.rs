@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::audit::{entry_hash, AuditEntry, GENESIS_HASH};
+use crate::audit::{link, AuditEntry, ChainHead, QueuedEntry};
 
 /// Serializes batches across replicas; released at commit.
 const SEQUENCING_LOCK: i64 = 0x7665_7869_6c5f_6175; // "vexil_au"
@@ -121,40 +121,35 @@ async fn chain_audit_entries(connection: &mut sqlx::PgConnection) -> Result<usiz
         sqlx::query!("SELECT sequence, hash FROM config.audit_log ORDER BY sequence DESC LIMIT 1")
             .fetch_optional(&mut *connection)
             .await?;
-    let (mut sequence, mut previous_hash) = match head {
-        Some(head) => (head.sequence, head.hash),
-        None => (0, GENESIS_HASH.to_vec()),
-    };
-    let mut entries = Vec::with_capacity(queued.len());
-    let mut queue_ids = Vec::with_capacity(queued.len());
-    for row in queued {
-        sequence += 1;
-        let mut entry = AuditEntry {
-            sequence,
-            id: row.entry_id,
-            at: row.at,
-            actor_token_id: row.actor_token_id,
-            actor_name: row.actor_name,
-            action: row.action,
-            resource: row.resource,
-            project_key: row.project_key,
-            environment_key: row.environment_key,
-            flag_key: row.flag_key,
-            segment_key: row.segment_key,
-            before_json: row.before_json,
-            after_json: row.after_json,
-            diff: row.diff,
-            comment: row.comment,
-            client_ip: row.client_ip,
-            request_id: row.request_id,
-            previous_hash,
-            hash: Vec::new(),
-        };
-        entry.hash = entry_hash(&entry).to_vec();
-        previous_hash = entry.hash.clone();
-        queue_ids.push(row.id);
-        entries.push(entry);
-    }
+    let head = head.map_or_else(ChainHead::genesis, |head| ChainHead {
+        sequence: head.sequence,
+        hash: head.hash,
+    });
+    let (queue_ids, queued): (Vec<i64>, Vec<QueuedEntry>) = queued
+        .into_iter()
+        .map(|row| {
+            let entry = QueuedEntry {
+                id: row.entry_id,
+                at: row.at,
+                actor_token_id: row.actor_token_id,
+                actor_name: row.actor_name,
+                action: row.action,
+                resource: row.resource,
+                project_key: row.project_key,
+                environment_key: row.environment_key,
+                flag_key: row.flag_key,
+                segment_key: row.segment_key,
+                before_json: row.before_json,
+                after_json: row.after_json,
+                diff: row.diff,
+                comment: row.comment,
+                client_ip: row.client_ip,
+                request_id: row.request_id,
+            };
+            (row.id, entry)
+        })
+        .unzip();
+    let entries = link(head, queued);
     insert_entries(connection, &entries).await?;
     sqlx::query!(
         "DELETE FROM config.audit_queue WHERE id = ANY($1)",

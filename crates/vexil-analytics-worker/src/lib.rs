@@ -1,6 +1,7 @@
-//! Turns the SDK events on Kafka into analytics: the only component that writes
-//! aggregates (PostgreSQL schema `analytics`, or a SQLite file in `vexil up`'s embedded
-//! mode), and the one that answers analytics queries (gRPC `vexil.analytics.v1.Analytics`).
+//! Turns the SDK events on Kafka (or `vexil up`'s embedded queue, [`serve_with_queue`])
+//! into analytics: the only component that writes aggregates (PostgreSQL schema
+//! `analytics`, or a SQLite file in `vexil up`'s embedded mode), and the one that answers
+//! analytics queries (gRPC `vexil.analytics.v1.Analytics`).
 //!
 //! Owns the consumer group on `vexil.sdk-events.v1`, the dead-letter topic's producer, the
 //! `analytics` schema and its offsets, and the pure aggregation and statistics. Never

@@ -1,8 +1,9 @@
 //! Vexil's event ingest: the endpoint LaunchDarkly SDKs post analytics and diagnostic
 //! events to. It authenticates the SDK's credential through config-api's
 //! `Credentials.Resolve` (cached briefly), validates each event by kind, wraps it in a
-//! `vexil.events.v1.EventEnvelope` and produces it to Kafka, answering 202 only once
-//! Kafka has acknowledged every record of the request.
+//! `vexil.events.v1.EventEnvelope` and produces it to Kafka (or, in `vexil up`, appends it
+//! to the embedded queue: [`run_with_queue`]), answering 202 only once every record of the
+//! request is acknowledged.
 //!
 //! Never waits on PostgreSQL, never aggregates or stores events itself (that is
 //! analytics-worker's job), never logs SDK keys or event contents.

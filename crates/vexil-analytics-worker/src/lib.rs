@@ -80,19 +80,7 @@ pub async fn serve_with_store(
     grpc: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let kafka = config.kafka.clone();
-    let consume_store = store.clone();
-    serve_consuming(
-        config,
-        store,
-        http,
-        grpc,
-        shutdown,
-        move |metrics, stop| async move {
-            consumer::consume(&kafka, consume_store, metrics, stop).await
-        },
-    )
-    .await
+    serve_on(config, store, EventSource::Kafka, http, grpc, shutdown).await
 }
 
 /// As [`serve_with_store`], reading events from `consumer` (`vexil up`'s embedded queue)
@@ -108,46 +96,62 @@ pub async fn serve_with_queue(
     grpc: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let kafka = config.kafka.clone();
-    let consume_store = store.clone();
-    serve_consuming(
-        config,
-        store,
-        http,
-        grpc,
-        shutdown,
-        move |metrics, stop| async move {
-            consumer::consume_queue(&kafka, consume_store, consumer, dead_letters, metrics, stop)
-                .await
-        },
-    )
-    .await
+    let source = EventSource::Queue {
+        consumer,
+        dead_letters,
+    };
+    serve_on(config, store, source, http, grpc, shutdown).await
 }
 
-/// Runs `consume` beside the pruner and the gRPC and HTTP servers until `shutdown` fires
-/// or `consume` returns (an error stops everything).
-async fn serve_consuming<C, F>(
+/// Where the worker reads events.
+enum EventSource {
+    Kafka,
+    Queue {
+        consumer: Arc<dyn vexil_queue::Consumer>,
+        dead_letters: Arc<dyn vexil_queue::Producer>,
+    },
+}
+
+/// Runs the consumer on `source` beside the pruner and the gRPC and HTTP servers until
+/// `shutdown` fires or the consumer returns (an error stops everything).
+async fn serve_on(
     config: Config,
     store: Arc<dyn AnalyticsStore>,
+    source: EventSource,
     http: TcpListener,
     grpc: TcpListener,
     shutdown: CancellationToken,
-    consume: C,
-) -> anyhow::Result<()>
-where
-    C: FnOnce(WorkerMetrics, CancellationToken) -> F,
-    F: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
-{
+) -> anyhow::Result<()> {
     // Stops everything when the consumer fails, not only on the caller's signal.
     let stop = shutdown.child_token();
     let metrics = WorkerMetrics::new();
     let readiness = Readiness::default();
 
     let consumer = tokio::spawn({
-        let consuming = consume(metrics.clone(), stop.clone());
-        let stop = stop.clone();
+        let (kafka, store, metrics, stop) = (
+            config.kafka.clone(),
+            store.clone(),
+            metrics.clone(),
+            stop.clone(),
+        );
         async move {
-            let result = consuming.await;
+            let result = match source {
+                EventSource::Kafka => consumer::consume(&kafka, store, metrics, stop.clone()).await,
+                EventSource::Queue {
+                    consumer,
+                    dead_letters,
+                } => {
+                    consumer::consume_queue(
+                        &kafka,
+                        store,
+                        consumer,
+                        dead_letters,
+                        metrics,
+                        stop.clone(),
+                    )
+                    .await
+                }
+            };
             stop.cancel();
             result
         }

@@ -5,7 +5,9 @@
 //! seeking differ per source; they are the [`RecordSource`] a loop runs over.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::time::Instant;
@@ -16,6 +18,7 @@ use vexil_proto::events::v1::DeadLetter;
 use super::classify::{classify, Classified};
 use super::context::Positions;
 use super::dead_letter::DeadLetterSink;
+use crate::config::KafkaConfig;
 use crate::metrics::WorkerMetrics;
 use crate::store::{AnalyticsStore, CommitOutcome, PartitionBatch};
 
@@ -125,23 +128,31 @@ struct Pending {
 }
 
 impl Batcher {
-    pub fn new(
-        topic: String,
+    /// A batcher for `kafka.topic` (its batch keys too), starting at the offsets the store
+    /// holds for it.
+    pub async fn load(
+        kafka: &KafkaConfig,
         store: Arc<dyn AnalyticsStore>,
         metrics: WorkerMetrics,
-        positions: Positions,
-        batch_max_records: usize,
-        batch_linger: Duration,
-    ) -> Batcher {
-        Batcher {
-            topic,
+    ) -> anyhow::Result<Batcher> {
+        let stored = store
+            .load_offsets(&kafka.topic)
+            .await
+            .context("loading stored offsets")?;
+        Ok(Batcher {
+            topic: kafka.topic.clone(),
             store,
             metrics,
-            positions,
-            batch_max_records,
-            batch_linger,
+            positions: Arc::new(Mutex::new(stored)),
+            batch_max_records: kafka.batch_max_records,
+            batch_linger: kafka.batch_linger,
             pending: Pending::default(),
-        }
+        })
+    }
+
+    /// The next offset to read per partition, shared with whoever starts partitions.
+    pub fn positions(&self) -> Positions {
+        self.positions.clone()
     }
 
     pub fn topic(&self) -> &str {

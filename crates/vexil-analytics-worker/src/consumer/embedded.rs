@@ -3,7 +3,7 @@
 //! appended to the dead-letter topic of the same queue, and committed offsets released so
 //! the log may delete what is behind them.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -11,7 +11,6 @@ use tokio_util::sync::CancellationToken;
 use vexil_queue::{Consumer, Position, Producer, StoredRecord, Subscription};
 
 use super::batch::{consume_with, Batcher, Incoming, RecordSource, Written};
-use super::context::Positions;
 use super::dead_letter::{DeadLetterSink, QueueDeadLetters};
 use crate::config::KafkaConfig;
 use crate::metrics::WorkerMetrics;
@@ -32,11 +31,11 @@ pub async fn consume_queue(
     metrics: WorkerMetrics,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let stored = store
-        .load_offsets(&kafka.topic)
-        .await
-        .context("loading stored offsets")?;
-    let start: Vec<Position> = stored
+    let mut batcher = Batcher::load(kafka, store, metrics).await?;
+    let start: Vec<Position> = batcher
+        .positions()
+        .lock()
+        .expect("positions lock is never poisoned")
         .iter()
         .filter_map(|(&partition, &offset)| queue_position(partition, offset))
         .collect();
@@ -44,7 +43,6 @@ pub async fn consume_queue(
         .subscribe(&kafka.topic, &start)
         .await
         .with_context(|| format!("subscribing to topic {} of the embedded queue", kafka.topic))?;
-    let positions: Positions = Arc::new(Mutex::new(stored));
     let mut source = QueueSource {
         subscription,
         max_records: kafka.batch_max_records,
@@ -53,14 +51,6 @@ pub async fn consume_queue(
             topic: kafka.dead_letter_topic.clone(),
         },
     };
-    let mut batcher = Batcher::new(
-        kafka.topic.clone(),
-        store,
-        metrics,
-        positions,
-        kafka.batch_max_records,
-        kafka.batch_linger,
-    );
     tracing::info!(topic = %kafka.topic, "consuming from the embedded queue");
     consume_with(&mut source, &mut batcher, &shutdown).await
 }

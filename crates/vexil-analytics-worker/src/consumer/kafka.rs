@@ -3,7 +3,7 @@
 //! to `kafka.dead_letter_topic`, and the group's Kafka offsets committed after the store's
 //! for lag tooling only.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -13,7 +13,7 @@ use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 
 use super::batch::{consume_with, Batcher, Incoming, RecordSource, Written};
-use super::context::{Positions, WorkerContext};
+use super::context::WorkerContext;
 use super::dead_letter::{DeadLetterProducer, DeadLetterSink};
 use crate::config::KafkaConfig;
 use crate::metrics::WorkerMetrics;
@@ -26,12 +26,8 @@ pub async fn consume(
     metrics: WorkerMetrics,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let stored = store
-        .load_offsets(&kafka.topic)
-        .await
-        .context("loading stored offsets")?;
-    let positions: Positions = Arc::new(Mutex::new(stored));
-    let context = WorkerContext::new(kafka.topic.clone(), positions.clone(), metrics.clone());
+    let mut batcher = Batcher::load(kafka, store, metrics.clone()).await?;
+    let context = WorkerContext::new(kafka.topic.clone(), batcher.positions(), metrics);
     let consumer: StreamConsumer<WorkerContext> = client_config(kafka)
         .set("group.id", &kafka.group_id)
         .set("enable.auto.commit", "false")
@@ -52,14 +48,6 @@ pub async fn consume(
         dead_letters: DeadLetterProducer::new(kafka)
             .context("creating the dead-letter producer")?,
     };
-    let mut batcher = Batcher::new(
-        kafka.topic.clone(),
-        store,
-        metrics,
-        positions,
-        kafka.batch_max_records,
-        kafka.batch_linger,
-    );
     tracing::info!(topic = %kafka.topic, group_id = %kafka.group_id, "consuming");
     consume_with(&mut source, &mut batcher, &shutdown).await
 }

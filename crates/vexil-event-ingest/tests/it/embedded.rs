@@ -21,19 +21,49 @@ use vexil_proto::events::v1::{EventEnvelope, PAYLOAD_ID_HEADER, SDK_EVENTS_TOPIC
 use vexil_queue::embedded::{EmbeddedOptions, EmbeddedQueue};
 use vexil_queue::Consumer;
 
-use crate::harness::{events, ConfigApi, Ingest, DEADLINE, SERVICE_TOKEN};
+use crate::harness::{events, ConfigApi, Environment, Ingest, DEADLINE, SERVICE_TOKEN};
 
-/// Ingest on `queue`, started like [`Ingest::start`] starts it on Kafka.
-async fn start_ingest(config_api_grpc: SocketAddr, queue: &EmbeddedQueue) -> Ingest {
-    let mut config = Config {
-        service_token: Some(SERVICE_TOKEN.into()),
-        ..Default::default()
-    };
-    config.config_api.grpc_url = format!("http://{config_api_grpc}");
-    Ingest::start_with(config, |config, listener, shutdown| {
-        vexil_event_ingest::run_with_queue(config, listener, Arc::new(queue.clone()), shutdown)
-    })
-    .await
+/// config-api with the test project, an embedded queue in a temporary directory, and
+/// ingest on that queue (started as [`Ingest::start`] starts it on Kafka).
+struct Embedded {
+    config_api: ConfigApi,
+    environment: Environment,
+    directory: tempfile::TempDir,
+    queue: EmbeddedQueue,
+    ingest: Ingest,
+}
+
+impl Embedded {
+    async fn start(pool: PgPool) -> Embedded {
+        let config_api = ConfigApi::start(pool).await;
+        let environment = config_api.project().await;
+        let directory = tempfile::tempdir().unwrap();
+        let queue = EmbeddedQueue::open(directory.path().join("queue"), EmbeddedOptions::default())
+            .await
+            .unwrap();
+        let mut config = Config {
+            service_token: Some(SERVICE_TOKEN.into()),
+            ..Default::default()
+        };
+        config.config_api.grpc_url = format!("http://{}", config_api.grpc);
+        let ingest = Ingest::start_with(config, |config, listener, shutdown| {
+            vexil_event_ingest::run_with_queue(config, listener, Arc::new(queue.clone()), shutdown)
+        })
+        .await;
+        Embedded {
+            config_api,
+            environment,
+            directory,
+            queue,
+            ingest,
+        }
+    }
+
+    async fn stop(self) {
+        self.ingest.stop().await;
+        self.config_api.stop().await;
+        self.queue.close().await;
+    }
 }
 
 /// The worker on `queue` and a SQLite file in `directory`; returns its gRPC address.
@@ -114,16 +144,11 @@ async fn wait_for_evaluations(worker_grpc: SocketAddr, environment_id: &str, exp
 
 #[sqlx::test(migrations = false)]
 async fn events_posted_to_the_embedded_queue_are_counted_once_by_the_worker(pool: PgPool) {
-    let config_api = ConfigApi::start(pool).await;
-    let environment = config_api.project().await;
-    let directory = tempfile::tempdir().unwrap();
-    let queue = EmbeddedQueue::open(directory.path().join("queue"), EmbeddedOptions::default())
-        .await
-        .unwrap();
-    let ingest = start_ingest(config_api.grpc, &queue).await;
+    let embedded = Embedded::start(pool).await;
+    let (environment, ingest, queue) = (&embedded.environment, &embedded.ingest, &embedded.queue);
     let worker_shutdown = CancellationToken::new();
     let (worker_grpc, worker) =
-        start_worker(directory.path(), &queue, worker_shutdown.clone()).await;
+        start_worker(embedded.directory.path(), queue, worker_shutdown.clone()).await;
 
     // Each summary counts 41 evaluations; payload-2 also holds a malformed event, which
     // ingest drops (and counts) while keeping the rest.
@@ -182,21 +207,14 @@ async fn events_posted_to_the_embedded_queue_are_counted_once_by_the_worker(pool
 
     worker_shutdown.cancel();
     worker.await.unwrap().unwrap();
-    ingest.stop().await;
-    config_api.stop().await;
-    queue.close().await;
+    embedded.stop().await;
 }
 
 #[sqlx::test(migrations = false)]
 async fn a_closed_queue_answers_503_like_an_unreachable_kafka(pool: PgPool) {
-    let config_api = ConfigApi::start(pool).await;
-    let environment = config_api.project().await;
-    let directory = tempfile::tempdir().unwrap();
-    let queue = EmbeddedQueue::open(directory.path().join("queue"), EmbeddedOptions::default())
-        .await
-        .unwrap();
-    let ingest = start_ingest(config_api.grpc, &queue).await;
-    queue.close().await;
+    let embedded = Embedded::start(pool).await;
+    let (environment, ingest) = (&embedded.environment, &embedded.ingest);
+    embedded.queue.close().await;
 
     let response = ingest
         .bulk(
@@ -212,6 +230,5 @@ async fn a_closed_queue_answers_503_like_an_unreachable_kafka(pool: PgPool) {
         metrics.contains(r#"vexil_event_ingest_payloads_rejected_total{service="event-ingest",source="server",reason="kafka_unavailable"} 1"#),
         "{metrics}"
     );
-    ingest.stop().await;
-    config_api.stop().await;
+    embedded.stop().await;
 }

@@ -12,7 +12,8 @@ use crate::error::ApiError;
 use crate::instructions::FlagInstruction;
 use crate::mutations::targeting::apply_instructions;
 use crate::sequencer::Sequencer;
-use crate::store::scheduled_changes::{self, ScheduledChange};
+use crate::store::rows::ScheduledChange;
+use crate::store::scheduled_changes;
 use crate::store::{environments, flags, projects};
 
 /// How many due changes one pass claims.

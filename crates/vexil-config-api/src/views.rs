@@ -7,8 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::store::flags::{FlagEnvironmentRow, FlagRow, Variation};
-use crate::store::segments::SegmentRow;
+use crate::store::rows::{FlagEnvironmentRow, FlagRow, SegmentRow, Variation};
 
 /// A flag as `GET /projects/{p}/flags/{key}` shows it.
 #[derive(Debug, Serialize)]

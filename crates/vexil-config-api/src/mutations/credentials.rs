@@ -3,8 +3,9 @@
 use sqlx::PgConnection;
 use vexil_proto::config::v1 as proto;
 
-use crate::store::changes::{self, ChangeKind};
-use crate::store::credentials::{Credential, CredentialKind};
+use crate::store::changes;
+use crate::store::kinds::{ChangeKind, CredentialKind};
+use crate::store::rows::Credential;
 
 /// The wire form of a credential kind.
 pub fn proto_kind(kind: CredentialKind) -> proto::CredentialKind {

@@ -10,10 +10,11 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::store::audit;
 use crate::store::changes;
-use crate::store::credentials::{self, Credential, CredentialKind};
-use crate::store::environments::{self, Environment};
+use crate::store::credentials;
+use crate::store::environments;
 use crate::store::flags;
-use crate::store::projects::Project;
+use crate::store::kinds::CredentialKind;
+use crate::store::rows::{Credential, Environment, Project};
 use crate::views::json;
 
 /// A credential and its secret, shown once.

@@ -13,10 +13,11 @@ use crate::audit::AuditRecord;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::store::audit;
-use crate::store::changes::{self, ChangeKind};
-use crate::store::environments::{self, Environment};
-use crate::store::flags::{self, FlagEnvironmentRow, FlagFields, FlagRow, ItemKind};
-use crate::store::projects::Project;
+use crate::store::changes;
+use crate::store::environments;
+use crate::store::flags::{self, FlagFields};
+use crate::store::kinds::{ChangeKind, ItemKind};
+use crate::store::rows::{Environment, FlagEnvironmentRow, FlagRow, Project};
 use crate::store::segments;
 use crate::views::FlagView;
 

@@ -9,11 +9,11 @@ use crate::audit::AuditRecord;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::store::audit;
-use crate::store::changes::{self, ChangeKind};
-use crate::store::environments::Environment;
-use crate::store::flags::{self, ItemKind};
-use crate::store::projects::Project;
-use crate::store::segments::{self, SegmentFields, SegmentRow};
+use crate::store::changes;
+use crate::store::flags;
+use crate::store::kinds::{ChangeKind, ItemKind};
+use crate::store::rows::{Environment, Project, SegmentRow};
+use crate::store::segments::{self, SegmentFields};
 use crate::views::SegmentView;
 
 pub fn resource(project: &Project, environment: &Environment, key: &str) -> String {

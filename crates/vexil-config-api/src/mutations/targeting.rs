@@ -8,9 +8,8 @@ use super::flags::{save_targeting, TargetingChange};
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::instructions::{apply_flag_instructions, FlagInstruction};
-use crate::store::environments::Environment;
-use crate::store::flags::{self, FlagRow};
-use crate::store::projects::Project;
+use crate::store::flags;
+use crate::store::rows::{Environment, FlagRow, Project};
 
 /// Critical environments take flag changes only through approval requests, except from
 /// admin tokens allowed to bypass approvals.

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::store::flags::Variation;
+use crate::store::rows::Variation;
 
 /// The kinds of flag.
 pub const KINDS: [&str; 3] = ["boolean", "multivariate", "json"];

@@ -15,8 +15,8 @@ use super::lookup;
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::environments::Environment;
-use crate::store::flags::{self, FlagRow};
+use crate::store::flags;
+use crate::store::rows::{Environment, FlagRow};
 
 /// The window stale flags are judged on (issue 5: "over the last 7 days").
 const STALE_WINDOW_DAYS: i64 = 7;

@@ -19,11 +19,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::instructions::FlagInstruction;
 use crate::mutations::targeting::apply_instructions;
 use crate::state::AppState;
-use crate::store::approvals::{self, ApprovalRequest, NewRequest};
+use crate::store::approvals::{self, NewRequest};
 use crate::store::audit;
-use crate::store::environments::Environment;
-use crate::store::flags::FlagRow;
-use crate::store::projects::Project;
+use crate::store::rows::{ApprovalRequest, Environment, FlagRow, Project};
 use crate::views::json;
 
 const BASE: &str = "/projects/{project}/flags/{flag}/approval-requests";

@@ -18,8 +18,10 @@ use crate::mutations::environments::{self as mutations, IssuedCredential};
 use crate::mutations::validation;
 use crate::state::AppState;
 use crate::store::audit;
-use crate::store::credentials::{self, Credential, CredentialKind};
-use crate::store::environments::{self, Environment};
+use crate::store::credentials;
+use crate::store::environments;
+use crate::store::kinds::CredentialKind;
+use crate::store::rows::{Credential, Environment};
 use crate::views::json;
 
 pub fn routes() -> Router<AppState> {

@@ -17,7 +17,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::instructions::FlagInstruction;
 use crate::mutations::{flags as mutations, targeting, validation, variations};
 use crate::state::AppState;
-use crate::store::flags::{self, FlagFields, FlagFilter, Variation};
+use crate::store::flags::{self, FlagFields, FlagFilter};
+use crate::store::rows::Variation;
 use crate::views::FlagView;
 
 pub fn routes() -> Router<AppState> {

@@ -3,10 +3,11 @@
 use sqlx::PgConnection;
 
 use crate::error::{ApiError, ApiResult};
-use crate::store::environments::{self, Environment};
-use crate::store::flags::{self, FlagEnvironmentRow, FlagRow};
-use crate::store::projects::{self, Project};
-use crate::store::segments::{self, SegmentRow};
+use crate::store::environments;
+use crate::store::flags;
+use crate::store::projects;
+use crate::store::rows::{Environment, FlagEnvironmentRow, FlagRow, Project, SegmentRow};
+use crate::store::segments;
 
 pub async fn project(connection: &mut PgConnection, key: &str) -> ApiResult<Project> {
     projects::find(connection, key)

@@ -15,8 +15,8 @@ use crate::mutations::environments::{self as environment_mutations, IssuedCreden
 use crate::mutations::validation;
 use crate::state::AppState;
 use crate::store::audit;
-use crate::store::environments::Environment;
-use crate::store::projects::{self, Project};
+use crate::store::projects;
+use crate::store::rows::{Environment, Project};
 use crate::views::json;
 
 pub fn routes() -> Router<AppState> {

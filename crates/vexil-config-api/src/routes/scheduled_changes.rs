@@ -18,7 +18,8 @@ use crate::instructions::{apply_flag_instructions, FlagInstruction};
 use crate::mutations::targeting::refuse_direct_write;
 use crate::state::AppState;
 use crate::store::audit;
-use crate::store::scheduled_changes::{self, NewChange, ScheduledChange};
+use crate::store::rows::ScheduledChange;
+use crate::store::scheduled_changes::{self, NewChange};
 use crate::views::json;
 
 const BASE: &str = "/projects/{project}/flags/{flag}/scheduled-changes";

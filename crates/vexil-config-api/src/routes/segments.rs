@@ -19,7 +19,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::instructions::{apply_segment_instructions, SegmentInstruction};
 use crate::mutations::{segments as mutations, validation};
 use crate::state::AppState;
-use crate::store::segments::{self, SegmentFields, SegmentRow};
+use crate::store::rows::SegmentRow;
+use crate::store::segments::{self, SegmentFields};
 use crate::views::SegmentView;
 
 pub fn routes() -> Router<AppState> {

@@ -15,7 +15,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::mutations::validation;
 use crate::state::AppState;
 use crate::store::audit;
-use crate::store::tokens::{self, ApiToken, NewToken};
+use crate::store::rows::ApiToken;
+use crate::store::tokens::{self, NewToken};
 use crate::views::json;
 
 pub fn routes() -> Router<AppState> {

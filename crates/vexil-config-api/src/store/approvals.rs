@@ -1,36 +1,11 @@
 //! `config.approval_requests`.
 
-use serde::Serialize;
 use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
-use time::OffsetDateTime;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApprovalRequest {
-    pub id: Uuid,
-    #[serde(skip)]
-    pub flag_id: Uuid,
-    #[serde(skip)]
-    pub environment_id: Uuid,
-    pub flag_key: String,
-    pub environment_key: String,
-    pub instructions: Json<Value>,
-    pub comment: String,
-    /// pending, approved, declined or applied.
-    pub status: String,
-    pub requested_by_token_id: Option<Uuid>,
-    pub requested_by_name: String,
-    pub reviewed_by_token_id: Option<Uuid>,
-    pub reviewed_by_name: Option<String>,
-    pub review_comment: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub updated_at: OffsetDateTime,
-}
+use super::rows::ApprovalRequest;
 
 /// Who asks for a change, and what.
 pub struct NewRequest<'a> {

@@ -6,53 +6,8 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// What changed; stored as text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChangeKind {
-    FlagUpsert,
-    FlagDeleted,
-    SegmentUpsert,
-    SegmentDeleted,
-    CredentialChanged,
-    EnvironmentDeleted,
-}
-
-impl ChangeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeKind::FlagUpsert => "flag_upsert",
-            ChangeKind::FlagDeleted => "flag_deleted",
-            ChangeKind::SegmentUpsert => "segment_upsert",
-            ChangeKind::SegmentDeleted => "segment_deleted",
-            ChangeKind::CredentialChanged => "credential_changed",
-            ChangeKind::EnvironmentDeleted => "environment_deleted",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<ChangeKind> {
-        [
-            ChangeKind::FlagUpsert,
-            ChangeKind::FlagDeleted,
-            ChangeKind::SegmentUpsert,
-            ChangeKind::SegmentDeleted,
-            ChangeKind::CredentialChanged,
-            ChangeKind::EnvironmentDeleted,
-        ]
-        .into_iter()
-        .find(|kind| kind.as_str() == text)
-    }
-}
-
-/// One row of the outbox.
-#[derive(Debug, Clone)]
-pub struct Change {
-    pub environment_id: Uuid,
-    pub sequence: i64,
-    pub kind: String,
-    pub key: String,
-    pub version: i64,
-    pub payload: Vec<u8>,
-}
+use super::kinds::ChangeKind;
+use super::rows::Change;
 
 /// Queues a change in the caller's transaction. It takes no shared lock: the sequencer
 /// numbers it after commit (`store/sequencing.rs`), so concurrent writes to one

@@ -1,81 +1,13 @@
 //! `config.sdk_credentials`: server-side SDK keys, mobile keys and client-side IDs.
 
-use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::kinds::CredentialKind;
+use super::rows::{Credential, Resolved};
+
 use crate::secrets;
-
-/// The three kinds of credential an environment has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum CredentialKind {
-    /// Server-side SDK key (secret).
-    Server,
-    /// Mobile key (secret).
-    Mobile,
-    /// Client-side ID (public).
-    Client,
-}
-
-impl CredentialKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CredentialKind::Server => "server",
-            CredentialKind::Mobile => "mobile",
-            CredentialKind::Client => "client",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<CredentialKind> {
-        match text {
-            "server" => Some(CredentialKind::Server),
-            "mobile" => Some(CredentialKind::Mobile),
-            "client" => Some(CredentialKind::Client),
-            _ => None,
-        }
-    }
-
-    /// A fresh secret of this kind.
-    pub fn generate(self) -> String {
-        match self {
-            CredentialKind::Server => secrets::new_sdk_key(secrets::SDK_KEY_PREFIX),
-            CredentialKind::Mobile => secrets::new_sdk_key(secrets::MOBILE_KEY_PREFIX),
-            CredentialKind::Client => secrets::new_client_side_id(),
-        }
-    }
-}
-
-/// A stored credential. For client-side IDs, `hint` is the whole (public) value.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Credential {
-    pub id: Uuid,
-    #[serde(skip)]
-    pub environment_id: Uuid,
-    pub kind: String,
-    #[serde(skip)]
-    pub sha256: Vec<u8>,
-    pub hint: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub expires_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub revoked_at: Option<OffsetDateTime>,
-}
-
-impl Credential {
-    pub fn kind(&self) -> CredentialKind {
-        CredentialKind::parse(&self.kind).expect("the database constrains kind")
-    }
-
-    /// Not revoked and not past its expiry at `now`.
-    pub fn is_active(&self, now: OffsetDateTime) -> bool {
-        self.revoked_at.is_none() && self.expires_at.is_none_or(|expiry| expiry > now)
-    }
-}
 
 /// Creates a credential; returns it and its secret, which is never stored in clear
 /// (except a client-side ID, which is public).
@@ -164,15 +96,6 @@ pub async fn revoke(
     )
     .fetch_optional(connection)
     .await
-}
-
-/// Where a presented credential belongs.
-#[derive(Debug, Clone)]
-pub struct Resolved {
-    pub environment_id: Uuid,
-    pub project_key: String,
-    pub environment_key: String,
-    pub kind: CredentialKind,
 }
 
 /// Resolves a raw credential; `None` when unknown, revoked or expired.

@@ -1,28 +1,9 @@
 //! `config.environments`.
 
-use serde::Serialize;
 use sqlx::PgConnection;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Environment {
-    pub id: Uuid,
-    #[serde(skip)]
-    pub project_id: Uuid,
-    pub key: String,
-    pub name: String,
-    /// Critical environments take flag changes only through approval requests.
-    #[serde(rename = "critical")]
-    pub is_critical: bool,
-    /// The FlagSync sequence number of the last committed change.
-    pub sequence: i64,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub updated_at: OffsetDateTime,
-}
+use super::rows::Environment;
 
 pub async fn list(
     connection: &mut PgConnection,

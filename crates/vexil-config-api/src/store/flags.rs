@@ -1,71 +1,13 @@
 //! `config.flags` (project-level fields) and `config.flag_environments` (targeting per
 //! environment), plus the tombstones that keep versions monotonic across deletion.
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// One variation as the project defines it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Variation {
-    pub value: Value,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-}
-
-/// The project-level part of a flag.
-#[derive(Debug, Clone)]
-pub struct FlagRow {
-    pub id: Uuid,
-    pub project_id: Uuid,
-    pub key: String,
-    pub name: String,
-    pub description: String,
-    pub kind: String,
-    pub variations: Json<Vec<Variation>>,
-    pub tags: Vec<String>,
-    pub maintainer: Option<String>,
-    pub is_temporary: bool,
-    pub using_mobile_key: bool,
-    pub using_environment_id: bool,
-    pub is_archived: bool,
-    pub created_at: OffsetDateTime,
-    pub updated_at: OffsetDateTime,
-}
-
-/// A flag's targeting in one environment.
-#[derive(Debug, Clone)]
-pub struct FlagEnvironmentRow {
-    pub environment_id: Uuid,
-    pub environment_key: String,
-    pub version: i64,
-    pub config: Json<vexil_eval::Flag>,
-    pub updated_at: OffsetDateTime,
-}
-
-impl FlagRow {
-    /// The flag exactly as SDKs receive it in one environment: the environment's
-    /// targeting with the project's fields and the environment's version.
-    pub fn sdk_flag(&self, environment: &FlagEnvironmentRow) -> vexil_eval::Flag {
-        let mut flag = environment.config.0.clone();
-        flag.key = self.key.clone();
-        flag.version = u64::try_from(environment.version).expect("versions are positive");
-        flag.variations = self.variations.iter().map(|v| v.value.clone()).collect();
-        flag.client_side_availability = Some(vexil_eval::ClientSideAvailability {
-            using_mobile_key: self.using_mobile_key,
-            using_environment_id: self.using_environment_id,
-        });
-        flag.deleted = false;
-        flag.canonicalize();
-        flag
-    }
-}
+use super::kinds::ItemKind;
+use super::rows::{FlagEnvironmentRow, FlagRow, StaleCandidate, Variation};
 
 /// Project-level fields of a new or updated flag.
 #[derive(Debug, Clone)]
@@ -442,22 +384,6 @@ pub async fn sdk_flags(
         .collect())
 }
 
-/// Which kind of item a tombstone belongs to.
-#[derive(Debug, Clone, Copy)]
-pub enum ItemKind {
-    Flag,
-    Segment,
-}
-
-impl ItemKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            ItemKind::Flag => "flag",
-            ItemKind::Segment => "segment",
-        }
-    }
-}
-
 /// Removes and returns the tombstone version of a deleted key, if any.
 pub async fn take_tombstone(
     connection: &mut PgConnection,
@@ -495,14 +421,6 @@ pub async fn put_tombstone(
     .execute(connection)
     .await?;
     Ok(())
-}
-
-/// A temporary flag that may be stale: its key, name and creation time.
-#[derive(Debug, Clone)]
-pub struct StaleCandidate {
-    pub key: String,
-    pub name: String,
-    pub created_at: OffsetDateTime,
 }
 
 /// The project's temporary, unarchived flags created before `cutoff`, by key.

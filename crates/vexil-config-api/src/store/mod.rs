@@ -1,6 +1,8 @@
 //! The SQL: one file per table family, every query checked at compile time against
 //! `migrations/`. Functions take a connection (usually a transaction) so a route can
-//! compose several writes, its audit entry and its FlagSync change in one commit.
+//! compose several writes, its audit entry and its FlagSync change in one commit. What the
+//! reads return (`rows`) and the kinds stored as text (`kinds`) do not depend on the SQL,
+//! so a second store can fill the same types.
 
 pub mod approvals;
 pub mod audit;
@@ -8,7 +10,9 @@ pub mod changes;
 pub mod credentials;
 pub mod environments;
 pub mod flags;
+pub mod kinds;
 pub mod projects;
+pub mod rows;
 pub mod scheduled_changes;
 pub mod segments;
 pub mod sequencing;

@@ -1,23 +1,9 @@
 //! `config.projects`.
 
-use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
-use time::OffsetDateTime;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Project {
-    pub id: Uuid,
-    pub key: String,
-    pub name: String,
-    pub description: String,
-    pub tags: Vec<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub updated_at: OffsetDateTime,
-}
+use super::rows::Project;
 
 pub async fn list(pool: &PgPool) -> Result<Vec<Project>, sqlx::Error> {
     sqlx::query_as!(

@@ -1,38 +1,12 @@
 //! `config.scheduled_changes`.
 
-use serde::Serialize;
 use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ScheduledChange {
-    pub id: Uuid,
-    #[serde(skip)]
-    pub flag_id: Uuid,
-    #[serde(skip)]
-    pub environment_id: Uuid,
-    #[serde(skip)]
-    pub project_id: Uuid,
-    pub flag_key: String,
-    pub environment_key: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub execute_at: OffsetDateTime,
-    pub instructions: Json<Value>,
-    pub comment: String,
-    /// pending, applied, failed or cancelled.
-    pub status: String,
-    pub created_by_token_id: Option<Uuid>,
-    pub created_by_name: String,
-    pub failure_reason: Option<String>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub applied_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-}
+use super::rows::ScheduledChange;
 
 pub struct NewChange<'a> {
     pub flag_id: Uuid,

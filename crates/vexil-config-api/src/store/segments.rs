@@ -2,33 +2,9 @@
 
 use sqlx::types::Json;
 use sqlx::PgConnection;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
-#[derive(Debug, Clone)]
-pub struct SegmentRow {
-    pub id: Uuid,
-    pub environment_id: Uuid,
-    pub key: String,
-    pub name: String,
-    pub description: String,
-    pub tags: Vec<String>,
-    pub version: i64,
-    pub data: Json<vexil_eval::Segment>,
-    pub created_at: OffsetDateTime,
-    pub updated_at: OffsetDateTime,
-}
-
-impl SegmentRow {
-    /// The segment exactly as SDKs receive it.
-    pub fn sdk_segment(&self) -> vexil_eval::Segment {
-        let mut segment = self.data.0.clone();
-        segment.key = self.key.clone();
-        segment.version = u64::try_from(self.version).expect("versions are positive");
-        segment.deleted = false;
-        segment
-    }
-}
+use super::rows::SegmentRow;
 
 /// Descriptive fields, which SDKs never see.
 #[derive(Debug, Clone)]

@@ -1,31 +1,12 @@
 //! `config.api_tokens`.
 
-use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
-use time::OffsetDateTime;
 use uuid::Uuid;
+
+use super::rows::ApiToken;
 
 use crate::auth::Role;
 use crate::secrets;
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiToken {
-    pub id: Uuid,
-    pub name: String,
-    pub role: String,
-    pub project_keys: Option<Vec<String>>,
-    pub environment_keys: Option<Vec<String>>,
-    pub can_bypass_approvals: bool,
-    pub hint: String,
-    #[serde(rename = "bootstrap")]
-    pub is_bootstrap: bool,
-    pub created_by: Option<Uuid>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub revoked_at: Option<OffsetDateTime>,
-}
 
 /// What a new token may do.
 #[derive(Debug, Clone)]

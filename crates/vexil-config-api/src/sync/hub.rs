@@ -12,7 +12,8 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::CHANGES_CHANNEL;
-use crate::store::changes::{self, Change};
+use crate::store::changes;
+use crate::store::rows::Change;
 
 /// What watchers receive.
 #[derive(Debug, Clone)]

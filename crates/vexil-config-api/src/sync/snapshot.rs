@@ -7,7 +7,9 @@ use vexil_proto::config::v1 as proto;
 use vexil_proto::config::v1::watch_event::Event;
 
 use crate::mutations::credentials::to_proto;
-use crate::store::changes::{self, Change, ChangeKind};
+use crate::store::changes;
+use crate::store::kinds::ChangeKind;
+use crate::store::rows::Change;
 use crate::store::{credentials, environments, flags, projects, segments};
 
 /// The environment's whole configuration and the sequence number it is consistent with,

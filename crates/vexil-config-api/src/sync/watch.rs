@@ -17,8 +17,8 @@ use vexil_proto::config::v1::watch_event::Event;
 use super::hub::{ChangeHub, HubEvent};
 use super::snapshot::{missed_changes, snapshot, to_event};
 use crate::error::ApiError;
-use crate::store::changes::Change;
 use crate::store::environments;
+use crate::store::rows::Change;
 
 pub struct FlagSyncService {
     pool: PgPool,

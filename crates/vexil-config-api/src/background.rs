@@ -31,7 +31,7 @@ pub fn start(state: &AppState, shutdown: CancellationToken) {
             let cutoff = crate::store::now() - retention;
             let pruned = match pool.acquire().await {
                 Ok(mut connection) => changes::prune(&mut connection, cutoff).await,
-                Err(error) => Err(error),
+                Err(error) => Err(error.into()),
             };
             match pruned {
                 Ok(count) if count > 0 => tracing::info!(count, "pruned old flag changes"),

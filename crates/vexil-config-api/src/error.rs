@@ -6,6 +6,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
+use crate::store::StoreError;
+
 /// What went wrong, coarsely; decides the HTTP status and the gRPC code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -157,6 +159,17 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// As a driver error directly, so both stores fail alike: an unreachable database is 503.
+/// A corrupt value is 500, its table and column logged.
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Database(error) => ApiError::from(error),
+            corrupt @ StoreError::Corrupt { .. } => ApiError::internal(corrupt.into()),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match (&self.source, self.code) {
@@ -176,5 +189,38 @@ impl From<ApiError> for tonic::Status {
             tracing::error!(error = format!("{source:#}"), "grpc call failed");
         }
         tonic::Status::new(error.code.grpc_code(), error.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_unavailable_from_either_error() {
+        let direct = ApiError::from(sqlx::Error::PoolTimedOut);
+        let through_store = ApiError::from(StoreError::from(sqlx::Error::PoolTimedOut));
+        assert_eq!(direct.code, ErrorCode::Unavailable);
+        assert_eq!(through_store.code, ErrorCode::Unavailable);
+        assert_eq!(through_store.message, direct.message);
+    }
+
+    #[test]
+    fn other_database_errors_are_internal() {
+        let error = ApiError::from(StoreError::from(sqlx::Error::RowNotFound));
+        assert_eq!(error.code, ErrorCode::Internal);
+        assert_eq!(error.message, "internal error");
+    }
+
+    #[test]
+    fn a_corrupt_value_is_internal_and_its_cause_names_the_column() {
+        let error = ApiError::from(StoreError::Corrupt {
+            table: "config.sdk_credentials",
+            column: "kind",
+        });
+        assert_eq!(error.code, ErrorCode::Internal);
+        assert_eq!(error.message, "internal error");
+        let cause = format!("{:#}", error.source.expect("the cause is kept for the log"));
+        assert!(cause.contains("config.sdk_credentials.kind"), "{cause}");
     }
 }

@@ -6,6 +6,7 @@ use vexil_proto::config::v1 as proto;
 use crate::store::changes;
 use crate::store::kinds::{ChangeKind, CredentialKind};
 use crate::store::rows::Credential;
+use crate::store::StoreError;
 
 /// The wire form of a credential kind.
 pub fn proto_kind(kind: CredentialKind) -> proto::CredentialKind {
@@ -32,7 +33,7 @@ pub fn to_proto(credential: &Credential) -> proto::Credential {
 pub async fn record_change(
     connection: &mut PgConnection,
     credential: &Credential,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     let payload = proto::CredentialChanged {
         credential: Some(to_proto(credential)),
         revoked: credential.revoked_at.is_some(),

@@ -19,6 +19,7 @@ use crate::store::flags::{self, FlagFields};
 use crate::store::kinds::{ChangeKind, ItemKind};
 use crate::store::rows::{Environment, FlagEnvironmentRow, FlagRow, Project};
 use crate::store::segments;
+use crate::store::StoreError;
 use crate::views::FlagView;
 
 /// The resource path audit entries name.
@@ -404,7 +405,7 @@ async fn record_upsert(
     connection: &mut PgConnection,
     environment_id: Uuid,
     flag: &Flag,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     changes::record(
         connection,
         environment_id,
@@ -421,7 +422,7 @@ async fn record_delete(
     environment_id: Uuid,
     key: &str,
     version: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     changes::record(
         connection,
         environment_id,

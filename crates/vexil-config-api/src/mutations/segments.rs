@@ -14,6 +14,7 @@ use crate::store::flags;
 use crate::store::kinds::{ChangeKind, ItemKind};
 use crate::store::rows::{Environment, Project, SegmentRow};
 use crate::store::segments::{self, SegmentFields};
+use crate::store::StoreError;
 use crate::views::SegmentView;
 
 pub fn resource(project: &Project, environment: &Environment, key: &str) -> String {
@@ -231,7 +232,7 @@ async fn record_upsert(
     connection: &mut PgConnection,
     environment: &Environment,
     row: &SegmentRow,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     let segment = row.sdk_segment();
     changes::record(
         connection,

@@ -6,6 +6,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::rows::ApprovalRequest;
+use super::StoreError;
 
 /// Who asks for a change, and what.
 pub struct NewRequest<'a> {
@@ -20,7 +21,7 @@ pub struct NewRequest<'a> {
 pub async fn insert(
     connection: &mut PgConnection,
     new: &NewRequest<'_>,
-) -> Result<Uuid, sqlx::Error> {
+) -> Result<Uuid, StoreError> {
     let id = Uuid::new_v4();
     let now = super::now();
     sqlx::query!(
@@ -46,7 +47,7 @@ pub async fn list(
     pool: &PgPool,
     flag_id: Uuid,
     status: Option<&str>,
-) -> Result<Vec<ApprovalRequest>, sqlx::Error> {
+) -> Result<Vec<ApprovalRequest>, StoreError> {
     sqlx::query_as!(
         ApprovalRequest,
         r#"SELECT a.id, a.flag_id, a.environment_id, f.key AS flag_key, e.key AS environment_key,
@@ -63,6 +64,7 @@ pub async fn list(
     )
     .fetch_all(pool)
     .await
+    .map_err(StoreError::from)
 }
 
 /// One request of the flag, locked for update.
@@ -70,7 +72,7 @@ pub async fn find_for_update(
     connection: &mut PgConnection,
     flag_id: Uuid,
     id: Uuid,
-) -> Result<Option<ApprovalRequest>, sqlx::Error> {
+) -> Result<Option<ApprovalRequest>, StoreError> {
     sqlx::query_as!(
         ApprovalRequest,
         r#"SELECT a.id, a.flag_id, a.environment_id, f.key AS flag_key, e.key AS environment_key,
@@ -87,6 +89,7 @@ pub async fn find_for_update(
     )
     .fetch_optional(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 pub async fn review(
@@ -96,7 +99,7 @@ pub async fn review(
     reviewer_token_id: Uuid,
     reviewer_name: &str,
     comment: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     sqlx::query!(
         r#"UPDATE config.approval_requests SET status = $2, reviewed_by_token_id = $3,
                reviewed_by_name = $4, review_comment = $5, updated_at = $6
@@ -113,7 +116,7 @@ pub async fn review(
     Ok(())
 }
 
-pub async fn mark_applied(connection: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+pub async fn mark_applied(connection: &mut PgConnection, id: Uuid) -> Result<(), StoreError> {
     sqlx::query!(
         "UPDATE config.approval_requests SET status = 'applied', updated_at = $2 WHERE id = $1",
         id,

@@ -5,6 +5,7 @@ use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::StoreError;
 use crate::audit::{check_entry, queued_entry, AuditEntry, AuditRecord, ChainHead, Verification};
 use crate::auth::Caller;
 
@@ -14,7 +15,7 @@ pub async fn append(
     connection: &mut PgConnection,
     caller: &Caller,
     record: AuditRecord,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     let entry = queued_entry(caller, record, super::now());
     sqlx::query!(
         r#"INSERT INTO config.audit_queue
@@ -60,7 +61,7 @@ pub struct AuditFilter {
 }
 
 /// Newest first.
-pub async fn list(pool: &PgPool, filter: &AuditFilter) -> Result<Vec<AuditEntry>, sqlx::Error> {
+pub async fn list(pool: &PgPool, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
     sqlx::query_as!(
         AuditEntry,
         r#"SELECT sequence, id, at, actor_token_id, actor_name, action, resource, project_key,
@@ -89,11 +90,12 @@ pub async fn list(pool: &PgPool, filter: &AuditFilter) -> Result<Vec<AuditEntry>
     )
     .fetch_all(pool)
     .await
+    .map_err(StoreError::from)
 }
 
 /// Re-reads every entry in order and recomputes each hash and link; stops at the first
 /// entry that does not check out.
-pub async fn verify(pool: &PgPool) -> Result<Verification, sqlx::Error> {
+pub async fn verify(pool: &PgPool) -> Result<Verification, StoreError> {
     let mut rows = sqlx::query_as!(
         AuditEntry,
         r#"SELECT sequence, id, at, actor_token_id, actor_name, action, resource, project_key,

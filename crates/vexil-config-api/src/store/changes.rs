@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::kinds::ChangeKind;
 use super::rows::Change;
+use super::StoreError;
 
 /// Queues a change in the caller's transaction. It takes no shared lock: the sequencer
 /// numbers it after commit (`store/sequencing.rs`), so concurrent writes to one
@@ -19,7 +20,7 @@ pub async fn record(
     key: &str,
     version: i64,
     payload: Vec<u8>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     sqlx::query!(
         r#"INSERT INTO config.change_queue (environment_id, kind, key, version, payload)
            VALUES ($1, $2, $3, $4, $5)"#,
@@ -40,7 +41,7 @@ pub async fn record_environment_deleted(
     connection: &mut PgConnection,
     environment_id: Uuid,
     sequence: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     sqlx::query!(
         r#"INSERT INTO config.changes (environment_id, sequence, kind, key)
            VALUES ($1, $2, 'environment_deleted', '')"#,
@@ -58,7 +59,7 @@ pub async fn since(
     environment_id: Uuid,
     after_sequence: i64,
     limit: i64,
-) -> Result<Vec<Change>, sqlx::Error> {
+) -> Result<Vec<Change>, StoreError> {
     sqlx::query_as!(
         Change,
         r#"SELECT environment_id, sequence, kind, key, version, payload FROM config.changes
@@ -69,19 +70,21 @@ pub async fn since(
     )
     .fetch_all(&mut *connection)
     .await
+    .map_err(StoreError::from)
 }
 
 /// The oldest sequence number still held for an environment, if any.
 pub async fn oldest_held(
     connection: &mut PgConnection,
     environment_id: Uuid,
-) -> Result<Option<i64>, sqlx::Error> {
+) -> Result<Option<i64>, StoreError> {
     sqlx::query_scalar!(
         r#"SELECT min(sequence) FROM config.changes WHERE environment_id = $1"#,
         environment_id,
     )
     .fetch_one(&mut *connection)
     .await
+    .map_err(StoreError::from)
 }
 
 /// Deletes changes committed before `cutoff`, keeping each environment's newest one so a
@@ -89,7 +92,7 @@ pub async fn oldest_held(
 pub async fn prune(
     connection: &mut PgConnection,
     cutoff: OffsetDateTime,
-) -> Result<u64, sqlx::Error> {
+) -> Result<u64, StoreError> {
     let result = sqlx::query!(
         r#"DELETE FROM config.changes c WHERE committed_at < $1
            AND sequence < (SELECT max(sequence) FROM config.changes m

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::kinds::CredentialKind;
 use super::rows::{Credential, Resolved};
 
+use super::StoreError;
 use crate::secrets;
 
 /// Creates a credential; returns it and its secret, which is never stored in clear
@@ -15,7 +16,7 @@ pub async fn create(
     connection: &mut PgConnection,
     environment_id: Uuid,
     kind: CredentialKind,
-) -> Result<(Credential, String), sqlx::Error> {
+) -> Result<(Credential, String), StoreError> {
     let secret = kind.generate();
     let hint = match kind {
         CredentialKind::Client => secret.clone(),
@@ -41,7 +42,7 @@ pub async fn create(
 pub async fn list(
     connection: &mut PgConnection,
     environment_id: Uuid,
-) -> Result<Vec<Credential>, sqlx::Error> {
+) -> Result<Vec<Credential>, StoreError> {
     sqlx::query_as!(
         Credential,
         r#"SELECT id, environment_id, kind, sha256, hint, created_at, expires_at, revoked_at
@@ -50,6 +51,7 @@ pub async fn list(
     )
     .fetch_all(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 /// Ends the active credentials of a kind: from `expires_at` on, or at once when `None`.
@@ -59,7 +61,7 @@ pub async fn retire(
     environment_id: Uuid,
     kind: CredentialKind,
     expires_at: Option<OffsetDateTime>,
-) -> Result<Vec<Credential>, sqlx::Error> {
+) -> Result<Vec<Credential>, StoreError> {
     let now = super::now();
     sqlx::query_as!(
         Credential,
@@ -77,6 +79,7 @@ pub async fn retire(
     )
     .fetch_all(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 /// Revokes one credential at once; `None` when it is not the environment's.
@@ -84,7 +87,7 @@ pub async fn revoke(
     connection: &mut PgConnection,
     environment_id: Uuid,
     id: Uuid,
-) -> Result<Option<Credential>, sqlx::Error> {
+) -> Result<Option<Credential>, StoreError> {
     sqlx::query_as!(
         Credential,
         r#"UPDATE config.sdk_credentials SET revoked_at = coalesce(revoked_at, $3)
@@ -96,10 +99,11 @@ pub async fn revoke(
     )
     .fetch_optional(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 /// Resolves a raw credential; `None` when unknown, revoked or expired.
-pub async fn resolve(pool: &PgPool, secret: &str) -> Result<Option<Resolved>, sqlx::Error> {
+pub async fn resolve(pool: &PgPool, secret: &str) -> Result<Option<Resolved>, StoreError> {
     let row = sqlx::query!(
         r#"SELECT c.environment_id, c.kind, p.key AS project_key, e.key AS environment_key
            FROM config.sdk_credentials c
@@ -111,10 +115,18 @@ pub async fn resolve(pool: &PgPool, secret: &str) -> Result<Option<Resolved>, sq
     )
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|row| Resolved {
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    // The schema constrains `kind`; a value outside it is refused, not guessed at.
+    let kind = CredentialKind::parse(&row.kind).ok_or(StoreError::Corrupt {
+        table: "config.sdk_credentials",
+        column: "kind",
+    })?;
+    Ok(Some(Resolved {
         environment_id: row.environment_id,
         project_key: row.project_key,
         environment_key: row.environment_key,
-        kind: CredentialKind::parse(&row.kind).expect("the database constrains kind"),
+        kind,
     }))
 }

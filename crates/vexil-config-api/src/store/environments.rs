@@ -4,11 +4,12 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::rows::Environment;
+use super::StoreError;
 
 pub async fn list(
     connection: &mut PgConnection,
     project_id: Uuid,
-) -> Result<Vec<Environment>, sqlx::Error> {
+) -> Result<Vec<Environment>, StoreError> {
     sqlx::query_as!(
         Environment,
         r#"SELECT id, project_id, key, name, is_critical, sequence, created_at, updated_at
@@ -17,10 +18,11 @@ pub async fn list(
     )
     .fetch_all(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 /// Every environment of every project (FlagSync's "watch all").
-pub async fn list_all(connection: &mut PgConnection) -> Result<Vec<Environment>, sqlx::Error> {
+pub async fn list_all(connection: &mut PgConnection) -> Result<Vec<Environment>, StoreError> {
     sqlx::query_as!(
         Environment,
         r#"SELECT id, project_id, key, name, is_critical, sequence, created_at, updated_at
@@ -28,13 +30,14 @@ pub async fn list_all(connection: &mut PgConnection) -> Result<Vec<Environment>,
     )
     .fetch_all(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 pub async fn find(
     connection: &mut PgConnection,
     project_id: Uuid,
     key: &str,
-) -> Result<Option<Environment>, sqlx::Error> {
+) -> Result<Option<Environment>, StoreError> {
     sqlx::query_as!(
         Environment,
         r#"SELECT id, project_id, key, name, is_critical, sequence, created_at, updated_at
@@ -44,12 +47,13 @@ pub async fn find(
     )
     .fetch_optional(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 pub async fn find_by_id(
     connection: &mut PgConnection,
     id: Uuid,
-) -> Result<Option<Environment>, sqlx::Error> {
+) -> Result<Option<Environment>, StoreError> {
     sqlx::query_as!(
         Environment,
         r#"SELECT id, project_id, key, name, is_critical, sequence, created_at, updated_at
@@ -58,6 +62,7 @@ pub async fn find_by_id(
     )
     .fetch_optional(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 /// Inserts an environment; `None` when the project already has the key.
@@ -67,7 +72,7 @@ pub async fn insert(
     key: &str,
     name: &str,
     is_critical: bool,
-) -> Result<Option<Environment>, sqlx::Error> {
+) -> Result<Option<Environment>, StoreError> {
     let now = super::now();
     sqlx::query_as!(
         Environment,
@@ -83,6 +88,7 @@ pub async fn insert(
     )
     .fetch_optional(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 pub async fn update(
@@ -90,7 +96,7 @@ pub async fn update(
     id: Uuid,
     name: &str,
     is_critical: bool,
-) -> Result<Environment, sqlx::Error> {
+) -> Result<Environment, StoreError> {
     sqlx::query_as!(
         Environment,
         r#"UPDATE config.environments SET name = $2, is_critical = $3, updated_at = $4 WHERE id = $1
@@ -102,10 +108,11 @@ pub async fn update(
     )
     .fetch_one(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 /// Deletes the environment and returns the sequence number its closing change takes.
-pub async fn delete(connection: &mut PgConnection, id: Uuid) -> Result<i64, sqlx::Error> {
+pub async fn delete(connection: &mut PgConnection, id: Uuid) -> Result<i64, StoreError> {
     let sequence = sqlx::query_scalar!(
         "DELETE FROM config.environments WHERE id = $1 RETURNING sequence + 1",
         id

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::kinds::ItemKind;
 use super::rows::{FlagEnvironmentRow, FlagRow, StaleCandidate, Variation};
+use super::StoreError;
 
 /// Project-level fields of a new or updated flag.
 #[derive(Debug, Clone)]
@@ -27,7 +28,7 @@ pub async fn find(
     connection: &mut PgConnection,
     project_id: Uuid,
     key: &str,
-) -> Result<Option<FlagRow>, sqlx::Error> {
+) -> Result<Option<FlagRow>, StoreError> {
     sqlx::query_as!(
         FlagRow,
         r#"SELECT id, project_id, key, name, description, kind,
@@ -40,6 +41,7 @@ pub async fn find(
     )
     .fetch_optional(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 /// As `find`, locking the row until the transaction ends, so concurrent writers of the
@@ -48,7 +50,7 @@ pub async fn find_for_update(
     connection: &mut PgConnection,
     project_id: Uuid,
     key: &str,
-) -> Result<Option<FlagRow>, sqlx::Error> {
+) -> Result<Option<FlagRow>, StoreError> {
     sqlx::query_as!(
         FlagRow,
         r#"SELECT id, project_id, key, name, description, kind,
@@ -61,6 +63,7 @@ pub async fn find_for_update(
     )
     .fetch_optional(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 /// Filters for listing a project's flags.
@@ -79,7 +82,7 @@ pub async fn list(
     pool: &PgPool,
     project_id: Uuid,
     filter: &FlagFilter,
-) -> Result<(Vec<FlagRow>, i64), sqlx::Error> {
+) -> Result<(Vec<FlagRow>, i64), StoreError> {
     let pattern = filter
         .text
         .as_ref()
@@ -125,7 +128,7 @@ pub async fn list(
 pub async fn list_for_project(
     connection: &mut PgConnection,
     project_id: Uuid,
-) -> Result<Vec<FlagRow>, sqlx::Error> {
+) -> Result<Vec<FlagRow>, StoreError> {
     sqlx::query_as!(
         FlagRow,
         r#"SELECT id, project_id, key, name, description, kind,
@@ -137,6 +140,7 @@ pub async fn list_for_project(
     )
     .fetch_all(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 fn escape_like(text: &str) -> String {
@@ -151,7 +155,7 @@ pub async fn insert(
     project_id: Uuid,
     key: &str,
     fields: &FlagFields<'_>,
-) -> Result<Option<FlagRow>, sqlx::Error> {
+) -> Result<Option<FlagRow>, StoreError> {
     let now = super::now();
     sqlx::query_as!(
         FlagRow,
@@ -179,13 +183,14 @@ pub async fn insert(
     )
     .fetch_optional(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 pub async fn update(
     connection: &mut PgConnection,
     id: Uuid,
     fields: &FlagFields<'_>,
-) -> Result<FlagRow, sqlx::Error> {
+) -> Result<FlagRow, StoreError> {
     sqlx::query_as!(
         FlagRow,
         r#"UPDATE config.flags SET name = $2, description = $3, kind = $4, variations = $5,
@@ -210,13 +215,14 @@ pub async fn update(
     )
     .fetch_one(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 pub async fn set_archived(
     connection: &mut PgConnection,
     id: Uuid,
     is_archived: bool,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     sqlx::query!(
         "UPDATE config.flags SET is_archived = $2, updated_at = $3 WHERE id = $1",
         id,
@@ -228,7 +234,7 @@ pub async fn set_archived(
     Ok(())
 }
 
-pub async fn delete(connection: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+pub async fn delete(connection: &mut PgConnection, id: Uuid) -> Result<(), StoreError> {
     sqlx::query!("DELETE FROM config.flags WHERE id = $1", id)
         .execute(connection)
         .await?;
@@ -240,7 +246,7 @@ pub async fn delete(connection: &mut PgConnection, id: Uuid) -> Result<(), sqlx:
 pub async fn environment_configs_for_update(
     connection: &mut PgConnection,
     flag_id: Uuid,
-) -> Result<Vec<FlagEnvironmentRow>, sqlx::Error> {
+) -> Result<Vec<FlagEnvironmentRow>, StoreError> {
     sqlx::query_as!(
         FlagEnvironmentRow,
         r#"SELECT fe.environment_id, e.key AS environment_key, fe.version,
@@ -251,13 +257,14 @@ pub async fn environment_configs_for_update(
     )
     .fetch_all(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 /// The flag's targeting in every environment.
 pub async fn environment_configs(
     connection: &mut PgConnection,
     flag_id: Uuid,
-) -> Result<Vec<FlagEnvironmentRow>, sqlx::Error> {
+) -> Result<Vec<FlagEnvironmentRow>, StoreError> {
     sqlx::query_as!(
         FlagEnvironmentRow,
         r#"SELECT fe.environment_id, e.key AS environment_key, fe.version,
@@ -268,6 +275,7 @@ pub async fn environment_configs(
     )
     .fetch_all(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 /// The flag's targeting in one environment.
@@ -275,7 +283,7 @@ pub async fn environment_config(
     connection: &mut PgConnection,
     flag_id: Uuid,
     environment_id: Uuid,
-) -> Result<Option<FlagEnvironmentRow>, sqlx::Error> {
+) -> Result<Option<FlagEnvironmentRow>, StoreError> {
     sqlx::query_as!(
         FlagEnvironmentRow,
         r#"SELECT fe.environment_id, e.key AS environment_key, fe.version,
@@ -287,6 +295,7 @@ pub async fn environment_config(
     )
     .fetch_optional(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 /// The flag's targeting in one environment, locked for update.
@@ -294,7 +303,7 @@ pub async fn environment_config_for_update(
     connection: &mut PgConnection,
     flag_id: Uuid,
     environment_id: Uuid,
-) -> Result<Option<FlagEnvironmentRow>, sqlx::Error> {
+) -> Result<Option<FlagEnvironmentRow>, StoreError> {
     sqlx::query_as!(
         FlagEnvironmentRow,
         r#"SELECT fe.environment_id, e.key AS environment_key, fe.version,
@@ -306,6 +315,7 @@ pub async fn environment_config_for_update(
     )
     .fetch_optional(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 pub async fn upsert_environment_config(
@@ -314,7 +324,7 @@ pub async fn upsert_environment_config(
     environment_id: Uuid,
     version: i64,
     config: &vexil_eval::Flag,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     sqlx::query!(
         r#"INSERT INTO config.flag_environments (flag_id, environment_id, version, config, updated_at)
            VALUES ($1, $2, $3, $4, $5)
@@ -336,7 +346,7 @@ pub async fn upsert_environment_config(
 pub async fn sdk_flags(
     connection: &mut PgConnection,
     environment_id: Uuid,
-) -> Result<Vec<vexil_eval::Flag>, sqlx::Error> {
+) -> Result<Vec<vexil_eval::Flag>, StoreError> {
     let rows = sqlx::query!(
         r#"SELECT f.id, f.project_id, f.key, f.name, f.description, f.kind,
                   f.variations AS "variations: Json<Vec<Variation>>", f.tags, f.maintainer,
@@ -390,7 +400,7 @@ pub async fn take_tombstone(
     environment_id: Uuid,
     kind: ItemKind,
     key: &str,
-) -> Result<Option<i64>, sqlx::Error> {
+) -> Result<Option<i64>, StoreError> {
     sqlx::query_scalar!(
         r#"DELETE FROM config.tombstones WHERE environment_id = $1 AND item_kind = $2 AND key = $3
            RETURNING version"#,
@@ -400,6 +410,7 @@ pub async fn take_tombstone(
     )
     .fetch_optional(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 pub async fn put_tombstone(
@@ -408,7 +419,7 @@ pub async fn put_tombstone(
     kind: ItemKind,
     key: &str,
     version: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     sqlx::query!(
         r#"INSERT INTO config.tombstones (environment_id, item_kind, key, version)
            VALUES ($1, $2, $3, $4)
@@ -428,7 +439,7 @@ pub async fn temporary_created_before(
     connection: &mut PgConnection,
     project_id: Uuid,
     cutoff: OffsetDateTime,
-) -> Result<Vec<StaleCandidate>, sqlx::Error> {
+) -> Result<Vec<StaleCandidate>, StoreError> {
     sqlx::query_as!(
         StaleCandidate,
         r#"SELECT key, name, created_at FROM config.flags
@@ -439,4 +450,5 @@ pub async fn temporary_created_before(
     )
     .fetch_all(connection)
     .await
+    .map_err(StoreError::from)
 }

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod changes;
 pub mod credentials;
 pub mod environments;
+mod error;
 pub mod flags;
 pub mod kinds;
 pub mod projects;
@@ -17,6 +18,8 @@ pub mod scheduled_changes;
 pub mod segments;
 pub mod sequencing;
 pub mod tokens;
+
+pub use error::StoreError;
 
 /// `now()` at PostgreSQL's precision (microseconds), so what is hashed or compared equals
 /// what is stored.

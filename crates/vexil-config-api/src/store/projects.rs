@@ -4,20 +4,19 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::rows::Project;
+use super::StoreError;
 
-pub async fn list(pool: &PgPool) -> Result<Vec<Project>, sqlx::Error> {
+pub async fn list(pool: &PgPool) -> Result<Vec<Project>, StoreError> {
     sqlx::query_as!(
         Project,
         "SELECT id, key, name, description, tags, created_at, updated_at FROM config.projects ORDER BY key"
     )
     .fetch_all(pool)
     .await
+    .map_err(StoreError::from)
 }
 
-pub async fn find(
-    connection: &mut PgConnection,
-    key: &str,
-) -> Result<Option<Project>, sqlx::Error> {
+pub async fn find(connection: &mut PgConnection, key: &str) -> Result<Option<Project>, StoreError> {
     sqlx::query_as!(
         Project,
         "SELECT id, key, name, description, tags, created_at, updated_at FROM config.projects WHERE key = $1",
@@ -25,12 +24,13 @@ pub async fn find(
     )
     .fetch_optional(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 pub async fn find_by_id(
     connection: &mut PgConnection,
     id: Uuid,
-) -> Result<Option<Project>, sqlx::Error> {
+) -> Result<Option<Project>, StoreError> {
     sqlx::query_as!(
         Project,
         "SELECT id, key, name, description, tags, created_at, updated_at FROM config.projects WHERE id = $1",
@@ -38,6 +38,7 @@ pub async fn find_by_id(
     )
     .fetch_optional(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 /// Inserts a project; `None` when the key is taken.
@@ -47,7 +48,7 @@ pub async fn insert(
     name: &str,
     description: &str,
     tags: &[String],
-) -> Result<Option<Project>, sqlx::Error> {
+) -> Result<Option<Project>, StoreError> {
     let now = super::now();
     sqlx::query_as!(
         Project,
@@ -63,6 +64,7 @@ pub async fn insert(
     )
     .fetch_optional(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 pub async fn update(
@@ -71,7 +73,7 @@ pub async fn update(
     name: &str,
     description: &str,
     tags: &[String],
-) -> Result<Project, sqlx::Error> {
+) -> Result<Project, StoreError> {
     sqlx::query_as!(
         Project,
         r#"UPDATE config.projects SET name = $2, description = $3, tags = $4, updated_at = $5
@@ -84,9 +86,10 @@ pub async fn update(
     )
     .fetch_one(connection)
     .await
+    .map_err(StoreError::from)
 }
 
-pub async fn delete(connection: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+pub async fn delete(connection: &mut PgConnection, id: Uuid) -> Result<(), StoreError> {
     sqlx::query!("DELETE FROM config.projects WHERE id = $1", id)
         .execute(connection)
         .await?;

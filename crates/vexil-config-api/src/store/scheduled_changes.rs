@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::rows::ScheduledChange;
+use super::StoreError;
 
 pub struct NewChange<'a> {
     pub flag_id: Uuid,
@@ -21,7 +22,7 @@ pub struct NewChange<'a> {
 pub async fn insert(
     connection: &mut PgConnection,
     new: &NewChange<'_>,
-) -> Result<Uuid, sqlx::Error> {
+) -> Result<Uuid, StoreError> {
     let id = Uuid::new_v4();
     sqlx::query!(
         r#"INSERT INTO config.scheduled_changes (id, flag_id, environment_id, execute_at, instructions,
@@ -45,7 +46,7 @@ pub async fn insert(
 pub async fn list(
     connection: &mut PgConnection,
     flag_id: Uuid,
-) -> Result<Vec<ScheduledChange>, sqlx::Error> {
+) -> Result<Vec<ScheduledChange>, StoreError> {
     sqlx::query_as!(
         ScheduledChange,
         r#"SELECT s.id, s.flag_id, s.environment_id, f.project_id, f.key AS flag_key,
@@ -61,6 +62,7 @@ pub async fn list(
     )
     .fetch_all(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 /// Due changes, locked; rows another replica holds are skipped, so each change is applied
@@ -68,7 +70,7 @@ pub async fn list(
 pub async fn claim_due(
     connection: &mut PgConnection,
     limit: i64,
-) -> Result<Vec<ScheduledChange>, sqlx::Error> {
+) -> Result<Vec<ScheduledChange>, StoreError> {
     sqlx::query_as!(
         ScheduledChange,
         r#"SELECT s.id, s.flag_id, s.environment_id, f.project_id, f.key AS flag_key,
@@ -86,6 +88,7 @@ pub async fn claim_due(
     )
     .fetch_all(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 /// Records the outcome of a pending change; `false` when it was no longer pending.
@@ -94,7 +97,7 @@ pub async fn finish(
     id: Uuid,
     status: &str,
     failure_reason: Option<&str>,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool, StoreError> {
     let result = sqlx::query!(
         r#"UPDATE config.scheduled_changes SET status = $2, failure_reason = $3, applied_at = $4
            WHERE id = $1 AND status = 'pending'"#,
@@ -112,7 +115,7 @@ pub async fn cancel(
     connection: &mut PgConnection,
     flag_id: Uuid,
     id: Uuid,
-) -> Result<Option<String>, sqlx::Error> {
+) -> Result<Option<String>, StoreError> {
     // Returns the status before cancelling, `None` when there is no such change.
     let status = sqlx::query_scalar!(
         "SELECT status FROM config.scheduled_changes WHERE id = $1 AND flag_id = $2 FOR UPDATE",

@@ -5,6 +5,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::rows::SegmentRow;
+use super::StoreError;
 
 /// Descriptive fields, which SDKs never see.
 #[derive(Debug, Clone)]
@@ -17,7 +18,7 @@ pub struct SegmentFields<'a> {
 pub async fn list(
     connection: &mut PgConnection,
     environment_id: Uuid,
-) -> Result<Vec<SegmentRow>, sqlx::Error> {
+) -> Result<Vec<SegmentRow>, StoreError> {
     sqlx::query_as!(
         SegmentRow,
         r#"SELECT id, environment_id, key, name, description, tags, version,
@@ -27,13 +28,14 @@ pub async fn list(
     )
     .fetch_all(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 pub async fn find(
     connection: &mut PgConnection,
     environment_id: Uuid,
     key: &str,
-) -> Result<Option<SegmentRow>, sqlx::Error> {
+) -> Result<Option<SegmentRow>, StoreError> {
     sqlx::query_as!(
         SegmentRow,
         r#"SELECT id, environment_id, key, name, description, tags, version,
@@ -44,13 +46,14 @@ pub async fn find(
     )
     .fetch_optional(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 pub async fn find_for_update(
     connection: &mut PgConnection,
     environment_id: Uuid,
     key: &str,
-) -> Result<Option<SegmentRow>, sqlx::Error> {
+) -> Result<Option<SegmentRow>, StoreError> {
     sqlx::query_as!(
         SegmentRow,
         r#"SELECT id, environment_id, key, name, description, tags, version,
@@ -61,6 +64,7 @@ pub async fn find_for_update(
     )
     .fetch_optional(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 /// Inserts a segment; `None` when the environment already has the key.
@@ -70,7 +74,7 @@ pub async fn insert(
     fields: &SegmentFields<'_>,
     version: i64,
     data: &vexil_eval::Segment,
-) -> Result<Option<SegmentRow>, sqlx::Error> {
+) -> Result<Option<SegmentRow>, StoreError> {
     let now = super::now();
     sqlx::query_as!(
         SegmentRow,
@@ -92,6 +96,7 @@ pub async fn insert(
     )
     .fetch_optional(connection)
     .await
+    .map_err(StoreError::from)
 }
 
 pub async fn update(
@@ -100,7 +105,7 @@ pub async fn update(
     fields: &SegmentFields<'_>,
     version: i64,
     data: &vexil_eval::Segment,
-) -> Result<SegmentRow, sqlx::Error> {
+) -> Result<SegmentRow, StoreError> {
     sqlx::query_as!(
         SegmentRow,
         r#"UPDATE config.segments SET name = $2, description = $3, tags = $4, version = $5,
@@ -118,9 +123,10 @@ pub async fn update(
     )
     .fetch_one(connection)
     .await
+    .map_err(StoreError::from)
 }
 
-pub async fn delete(connection: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+pub async fn delete(connection: &mut PgConnection, id: Uuid) -> Result<(), StoreError> {
     sqlx::query!("DELETE FROM config.segments WHERE id = $1", id)
         .execute(connection)
         .await?;

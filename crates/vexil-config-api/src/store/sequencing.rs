@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::StoreError;
 use crate::audit::{link, AuditEntry, ChainHead, QueuedEntry};
 
 /// Serializes batches across replicas; released at commit.
@@ -35,7 +36,7 @@ impl Moved {
 }
 
 /// Numbers and chains up to `BATCH_LIMIT` queued rows of each queue, oldest first.
-pub async fn run_batch(pool: &PgPool) -> Result<Moved, sqlx::Error> {
+pub async fn run_batch(pool: &PgPool) -> Result<Moved, StoreError> {
     let mut transaction = pool.begin().await?;
     sqlx::query!("SELECT pg_advisory_xact_lock($1)", SEQUENCING_LOCK)
         .execute(&mut *transaction)
@@ -51,7 +52,7 @@ pub async fn run_batch(pool: &PgPool) -> Result<Moved, sqlx::Error> {
 
 /// Changes of an environment deleted meanwhile are dropped: its `environment_deleted`
 /// change, numbered under the environment's row lock, closes its stream.
-async fn number_changes(connection: &mut sqlx::PgConnection) -> Result<usize, sqlx::Error> {
+async fn number_changes(connection: &mut sqlx::PgConnection) -> Result<usize, StoreError> {
     let queued = sqlx::query!(
         "SELECT id, environment_id FROM config.change_queue ORDER BY id LIMIT $1",
         BATCH_LIMIT
@@ -104,7 +105,7 @@ async fn number_changes(connection: &mut sqlx::PgConnection) -> Result<usize, sq
     Ok(ids.len())
 }
 
-async fn chain_audit_entries(connection: &mut sqlx::PgConnection) -> Result<usize, sqlx::Error> {
+async fn chain_audit_entries(connection: &mut sqlx::PgConnection) -> Result<usize, StoreError> {
     let queued = sqlx::query!(
         r#"SELECT id, entry_id, at, actor_token_id, actor_name, action, resource, project_key,
                   environment_key, flag_key, segment_key, before_json, after_json, diff, comment,
@@ -163,7 +164,7 @@ async fn chain_audit_entries(connection: &mut sqlx::PgConnection) -> Result<usiz
 async fn insert_entries(
     connection: &mut sqlx::PgConnection,
     entries: &[AuditEntry],
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     fn column<T>(entries: &[AuditEntry], field: impl Fn(&AuditEntry) -> T) -> Vec<T> {
         entries.iter().map(field).collect()
     }

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::rows::ApiToken;
 
+use super::StoreError;
 use crate::auth::Role;
 use crate::secrets;
 
@@ -23,7 +24,7 @@ pub struct NewToken<'a> {
 pub async fn create(
     connection: &mut PgConnection,
     new: &NewToken<'_>,
-) -> Result<(ApiToken, String), sqlx::Error> {
+) -> Result<(ApiToken, String), StoreError> {
     let secret = secrets::new_api_token();
     let token = sqlx::query_as!(
         ApiToken,
@@ -48,7 +49,7 @@ pub async fn create(
     Ok((token, secret))
 }
 
-pub async fn list(pool: &PgPool) -> Result<Vec<ApiToken>, sqlx::Error> {
+pub async fn list(pool: &PgPool) -> Result<Vec<ApiToken>, StoreError> {
     sqlx::query_as!(
         ApiToken,
         r#"SELECT id, name, role, project_keys, environment_keys, can_bypass_approvals,
@@ -57,13 +58,14 @@ pub async fn list(pool: &PgPool) -> Result<Vec<ApiToken>, sqlx::Error> {
     )
     .fetch_all(pool)
     .await
+    .map_err(StoreError::from)
 }
 
 /// Revokes a token; `None` when there is no such token.
 pub async fn revoke(
     connection: &mut PgConnection,
     id: Uuid,
-) -> Result<Option<ApiToken>, sqlx::Error> {
+) -> Result<Option<ApiToken>, StoreError> {
     sqlx::query_as!(
         ApiToken,
         r#"UPDATE config.api_tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1
@@ -74,4 +76,5 @@ pub async fn revoke(
     )
     .fetch_optional(connection)
     .await
+    .map_err(StoreError::from)
 }

@@ -108,7 +108,7 @@ impl ChangeHub {
             Ok(mut connection) => {
                 changes::since(&mut connection, environment_id, after, FETCH_LIMIT).await
             }
-            Err(error) => Err(error),
+            Err(error) => Err(error.into()),
         };
         match rows {
             Ok(rows) => {

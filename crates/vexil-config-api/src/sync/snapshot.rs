@@ -10,6 +10,7 @@ use crate::mutations::credentials::to_proto;
 use crate::store::changes;
 use crate::store::kinds::ChangeKind;
 use crate::store::rows::Change;
+use crate::store::StoreError;
 use crate::store::{credentials, environments, flags, projects, segments};
 
 /// The environment's whole configuration and the sequence number it is consistent with,
@@ -17,7 +18,7 @@ use crate::store::{credentials, environments, flags, projects, segments};
 pub async fn snapshot(
     pool: &PgPool,
     environment_id: Uuid,
-) -> Result<Option<proto::WatchEvent>, sqlx::Error> {
+) -> Result<Option<proto::WatchEvent>, StoreError> {
     let mut transaction: Transaction<'_, Postgres> = pool.begin().await?;
     sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .execute(&mut *transaction)
@@ -67,7 +68,7 @@ pub async fn missed_changes(
     pool: &PgPool,
     environment_id: Uuid,
     after_sequence: i64,
-) -> Result<Option<Vec<Change>>, sqlx::Error> {
+) -> Result<Option<Vec<Change>>, StoreError> {
     let mut connection = pool.acquire().await?;
     let Some(current) = environments::find_by_id(&mut connection, environment_id).await? else {
         return Ok(None);

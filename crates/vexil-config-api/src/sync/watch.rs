@@ -19,6 +19,7 @@ use super::snapshot::{missed_changes, snapshot, to_event};
 use crate::error::ApiError;
 use crate::store::environments;
 use crate::store::rows::Change;
+use crate::store::StoreError;
 
 pub struct FlagSyncService {
     pool: PgPool,
@@ -157,7 +158,7 @@ impl Watcher {
             .pool
             .acquire()
             .await
-            .map_err(|error| self.fail(error))?;
+            .map_err(|error| self.fail(error.into()))?;
         let environments = environments::list_all(&mut connection)
             .await
             .map_err(|error| self.fail(error))?;
@@ -261,7 +262,7 @@ impl Watcher {
         self.sender.send(Ok(event)).await.map_err(|_| Stop)
     }
 
-    fn fail(&self, error: sqlx::Error) -> Stop {
+    fn fail(&self, error: StoreError) -> Stop {
         self.fail_with(ApiError::from(error).into())
     }
 

@@ -150,7 +150,9 @@ pub struct StaleArgs {
 
 const UP_AFTER_HELP: &str = "\
 Runs config-api, the stream gateway, event ingest and the analytics worker in this process, on
-the given PostgreSQL, Redis and Kafka. The admin API listens on --api-listen; every SDK path
+the given PostgreSQL. Events go to Kafka when --kafka-brokers is given, otherwise through a
+durable queue in --data-dir; the gateway keeps its copy of the flags in Redis when --redis-url is
+given, otherwise in memory. The admin API listens on --api-listen; every SDK path
 (streaming, polling, client-side evaluation, OFREP and events) on --sdk-listen, so one URL serves
 as a LaunchDarkly SDK's base, stream and events URI.
 
@@ -166,11 +168,11 @@ usage or a bad setting.
 
 Example:
   export VEXIL_DATABASE__URL=postgres://postgres@127.0.0.1:5432/vexil
-  vexil up --kafka-brokers 127.0.0.1:9092                    # flags kept in memory
+  vexil up                                    # events in vexil-data/queue, flags in memory
   vexil up --redis-url redis://127.0.0.1:6379 --kafka-brokers 127.0.0.1:9092";
 
-/// `vexil up`. PostgreSQL and Kafka are required until the embedded database and queue are
-/// wired in; without Redis the gateway's copy is kept in memory.
+/// `vexil up`. PostgreSQL is required until config-api runs on SQLite; without Kafka events go
+/// through an embedded queue, without Redis the gateway's copy is kept in memory.
 #[derive(Debug, Args)]
 pub struct UpArgs {
     /// PostgreSQL for config-api and the analytics worker (`postgres://`); the database must
@@ -194,9 +196,10 @@ pub struct UpArgs {
     )]
     pub redis_url: Option<String>,
 
-    /// Kafka bootstrap brokers, `host:port[,host:port...]`.
+    /// Kafka bootstrap brokers, `host:port[,host:port...]`. Without them, events go through
+    /// an embedded durable queue in `--data-dir`'s `queue/`.
     #[arg(long, value_name = "BROKERS", env = "VEXIL_KAFKA__BROKERS")]
-    pub kafka_brokers: String,
+    pub kafka_brokers: Option<String>,
 
     /// Where the admin token and the demo project's keys are kept.
     #[arg(long, value_name = "DIR", default_value = "vexil-data")]

@@ -1,5 +1,6 @@
-//! `vexil up` as a user runs it: the built binary on the real PostgreSQL, Redis and Kafka of
-//! `scripts/test-env`, with the unmodified LaunchDarkly Python SDK pointed at the one SDK
+//! `vexil up` as a user runs it: the built binary on the real PostgreSQL of
+//! `scripts/test-env`, first with its embedded queue and in-memory gateway copy, then on the
+//! real Redis and Kafka, with the unmodified LaunchDarkly Python SDK pointed at the one SDK
 //! URL it prints. It creates the demo, serves it, sees a flip, counts the evaluations, stops
 //! cleanly on SIGTERM and starts again from its data directory.
 
@@ -34,19 +35,23 @@ struct Up {
 }
 
 impl Up {
-    /// With `redis`, the gateway keeps its persistent copy in the test Redis; without, in
-    /// memory.
-    async fn start(database_url: &str, data_dir: &Path, redis: bool) -> Up {
+    /// With `external`, events go through the test Kafka broker and the gateway keeps its
+    /// persistent copy in the test Redis; without, through the embedded queue in
+    /// `data_dir` and in memory.
+    async fn start(database_url: &str, data_dir: &Path, external: bool) -> Up {
         let mut command = Command::new(env!("CARGO_BIN_EXE_vexil"));
-        command
-            .args(["up", "--data-dir"])
-            .arg(data_dir)
-            .args(["--api-listen", "127.0.0.1:0", "--sdk-listen", "127.0.0.1:0"]);
-        if redis {
-            command.args(["--redis-url", &required_var("VEXIL_TEST_REDIS_URL")]);
+        command.args(["up", "--data-dir"]).arg(data_dir).args([
+            "--api-listen",
+            "127.0.0.1:0",
+            "--sdk-listen",
+            "127.0.0.1:0",
+        ]);
+        if external {
+            command
+                .args(["--redis-url", &required_var("VEXIL_TEST_REDIS_URL")])
+                .args(["--kafka-brokers", &required_var("VEXIL_TEST_KAFKA_BROKERS")]);
         }
         let mut child = command
-            .args(["--kafka-brokers", &required_var("VEXIL_TEST_KAFKA_BROKERS")])
             // The password-safe way: the database URL from the environment.
             .env("VEXIL_DATABASE__URL", database_url)
             .stdout(Stdio::piped())
@@ -146,7 +151,8 @@ fn user(key: &str) -> Value {
 async fn a_laptop_runs_everything_in_one_process(pool: PgPool) {
     let data_dir = tempfile::tempdir().unwrap();
     let database_url = database_url(&pool);
-    // First without Redis (the gateway's copy in memory), restarted below with it.
+    // First with neither Kafka nor Redis (the embedded queue, the gateway's copy in
+    // memory), restarted below with both.
     let up = Up::start(&database_url, data_dir.path(), false).await;
 
     // The demo project exists, behind the printed admin token.
@@ -300,10 +306,16 @@ async fn a_laptop_runs_everything_in_one_process(pool: PgPool) {
         .collect();
     assert!(errors.is_empty(), "the SDK logged {errors:?}");
 
-    // SIGTERM stops it cleanly; a second start, with Redis this time, uses the data
-    // directory: the same token and keys, no second demo.
+    // SIGTERM stops it cleanly; a second start, on Kafka and Redis this time, uses the
+    // data directory: the same token and keys, no second demo.
     let (admin_token, sdk_key) = (up.admin_token.clone(), up.sdk_key.clone());
     up.stop().await;
+    let topic = data_dir.path().join("queue/embedded.vexil.sdk-events.v1");
+    assert!(
+        topic.is_dir(),
+        "the events went through the embedded queue in {}",
+        topic.display()
+    );
     let again = Up::start(&database_url, data_dir.path(), true).await;
     assert_eq!(again.admin_token, admin_token);
     assert_eq!(again.sdk_key, sdk_key);

@@ -6,12 +6,14 @@
 //! A random service token, new at every start, authenticates the services to each other.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use vexil_queue::embedded::{EmbeddedOptions, EmbeddedQueue};
 use vexil_stream_gateway::config::PersistenceKind;
 
 use super::sdk_port;
@@ -30,6 +32,9 @@ pub struct Platform {
     sdk_address: SocketAddr,
     shutdown: CancellationToken,
     services: JoinSet<Outcome>,
+    /// The embedded event queue, when no Kafka brokers were given; closed after the
+    /// services stop.
+    queue: Option<Arc<EmbeddedQueue>>,
 }
 
 impl Platform {
@@ -51,22 +56,35 @@ impl Platform {
             sdk_address: sdk_http.local_addr()?,
             shutdown: CancellationToken::new(),
             services: JoinSet::new(),
+            queue: match &settings.kafka_brokers {
+                Some(_) => None,
+                None => Some(open_queue(settings).await?),
+            },
         };
         let shutdown = platform.shutdown.clone();
 
-        // Ingest first: it creates the events topic, which the worker must find when it
-        // subscribes (a consumer learns of a topic created later only at its next metadata
-        // refresh, minutes away).
+        // Ingest first: on Kafka it creates the events topic, which the worker must find
+        // when it subscribes (a consumer learns of a topic created later only at its next
+        // metadata refresh, minutes away).
         let mut ingest = vexil_event_ingest::config::Config {
             service_token: Some(service_token.clone()),
             ..Default::default()
         };
         ingest.config_api.grpc_url = config_api_grpc_url.clone();
-        ingest.kafka.brokers = settings.kafka_brokers.clone();
         let grace = ingest.http.shutdown_grace;
-        let ingest = vexil_event_ingest::state::AppState::connect(&ingest)
-            .await
-            .context("starting event ingest")?;
+        // The queue is open exactly when no brokers were given.
+        let brokers = settings.kafka_brokers.clone().unwrap_or_default();
+        let ingest = match &platform.queue {
+            Some(queue) => {
+                ingest.kafka.topic = embedded_topic(&ingest.kafka.topic);
+                vexil_event_ingest::state::AppState::with_queue(&ingest, queue.clone())
+            }
+            None => {
+                ingest.kafka.brokers = brokers.clone();
+                vexil_event_ingest::state::AppState::connect(&ingest).await
+            }
+        }
+        .context("starting event ingest")?;
         let ingest_routes = vexil_event_ingest::routes::router(ingest.clone());
 
         let mut worker = vexil_analytics_worker::config::Config {
@@ -74,11 +92,36 @@ impl Platform {
             ..Default::default()
         };
         worker.database.url = settings.database_url.clone();
-        worker.kafka.brokers = settings.kafka_brokers.clone();
-        platform.spawn(
-            "analytics-worker",
-            vexil_analytics_worker::run(worker, worker_http, worker_grpc, shutdown.clone()),
-        );
+        let worker_service = shutdown.clone();
+        match &platform.queue {
+            Some(queue) => {
+                let queue = queue.clone();
+                worker.kafka.topic = embedded_topic(&worker.kafka.topic);
+                worker.kafka.dead_letter_topic = embedded_topic(&worker.kafka.dead_letter_topic);
+                platform.spawn("analytics-worker", async move {
+                    let store = vexil_analytics_worker::store::connect(&worker.database).await?;
+                    let served = vexil_analytics_worker::serve_with_queue(
+                        worker,
+                        store.clone(),
+                        queue.clone(),
+                        queue,
+                        worker_http,
+                        worker_grpc,
+                        worker_service,
+                    )
+                    .await;
+                    store.close().await;
+                    served
+                });
+            }
+            None => {
+                worker.kafka.brokers = brokers;
+                platform.spawn(
+                    "analytics-worker",
+                    vexil_analytics_worker::run(worker, worker_http, worker_grpc, worker_service),
+                );
+            }
+        }
 
         let mut config_api = vexil_config_api::config::Config {
             admin_token: Some(admin_token.to_owned()),
@@ -175,6 +218,9 @@ impl Platform {
         if tokio::time::timeout(STOP_TIMEOUT, stopping).await.is_err() {
             tracing::warn!(timeout = ?STOP_TIMEOUT, "services did not stop in time");
         }
+        if let Some(queue) = &self.queue {
+            queue.close().await;
+        }
     }
 
     fn spawn(
@@ -227,6 +273,30 @@ fn stopped(joined: Option<Result<Outcome, tokio::task::JoinError>>) -> anyhow::E
         Some(Err(error)) => anyhow!("a service task failed: {error}"),
         None => anyhow!("no service is running"),
     }
+}
+
+/// A topic's name in the embedded queue. The worker keeps its offsets in its database by
+/// topic and partition, and the embedded queue's offsets are not Kafka's: with names of
+/// their own, switching `vexil up` between Kafka and the embedded queue on one database
+/// never resumes one at the other's offsets.
+fn embedded_topic(kafka_topic: &str) -> String {
+    format!("embedded.{kafka_topic}")
+}
+
+/// The embedded event queue in `{data dir}/queue`, in place of Kafka.
+async fn open_queue(settings: &Settings) -> anyhow::Result<Arc<EmbeddedQueue>> {
+    let dir = settings.data_dir.join("queue");
+    // A request waits for the disk as long as it would wait for Kafka.
+    let options = EmbeddedOptions {
+        append_timeout: vexil_event_ingest::config::Config::default()
+            .kafka
+            .produce_timeout,
+        ..EmbeddedOptions::default()
+    };
+    let queue = EmbeddedQueue::open(&dir, options)
+        .await
+        .with_context(|| format!("opening the event queue in {}", dir.display()))?;
+    Ok(Arc::new(queue))
 }
 
 async fn bind(address: SocketAddr, what: &str) -> anyhow::Result<TcpListener> {

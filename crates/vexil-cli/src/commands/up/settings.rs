@@ -17,7 +17,8 @@ pub struct Settings {
     pub database_url: String,
     /// `None`: the gateway keeps its persistent copy in memory.
     pub redis_url: Option<String>,
-    pub kafka_brokers: String,
+    /// `None`: events go through the embedded queue in the data directory.
+    pub kafka_brokers: Option<String>,
     pub data_dir: PathBuf,
     pub api_listen: SocketAddr,
     pub sdk_listen: SocketAddr,
@@ -30,7 +31,9 @@ impl Settings {
         if let Some(redis_url) = &args.redis_url {
             check_scheme(REDIS_URL, redis_url, &["redis", "rediss"])?;
         }
-        check_brokers(&args.kafka_brokers)?;
+        if let Some(brokers) = &args.kafka_brokers {
+            check_brokers(brokers)?;
+        }
         Ok(Settings {
             database_url: args.database_url.clone(),
             redis_url: args.redis_url.clone(),
@@ -102,7 +105,7 @@ mod tests {
         UpArgs {
             database_url: "postgres://vexil:secret@db/vexil".into(),
             redis_url: Some("redis://cache:6379".into()),
-            kafka_brokers: "kafka-1:9092, kafka-2:9092".into(),
+            kafka_brokers: Some("kafka-1:9092, kafka-2:9092".into()),
             data_dir: "vexil-data".into(),
             api_listen: "127.0.0.1:8030".parse().unwrap(),
             sdk_listen: "127.0.0.1:8040".parse().unwrap(),
@@ -114,15 +117,20 @@ mod tests {
     fn good_settings_pass() {
         let settings = Settings::from_args(&args()).unwrap();
         assert!(settings.create_demo);
-        assert_eq!(settings.kafka_brokers, "kafka-1:9092, kafka-2:9092");
+        assert_eq!(
+            settings.kafka_brokers.as_deref(),
+            Some("kafka-1:9092, kafka-2:9092")
+        );
     }
 
     #[test]
-    fn redis_is_optional() {
+    fn redis_and_kafka_are_optional() {
         let mut args = args();
         args.redis_url = None;
+        args.kafka_brokers = None;
         let settings = Settings::from_args(&args).unwrap();
         assert_eq!(settings.redis_url, None);
+        assert_eq!(settings.kafka_brokers, None);
     }
 
     #[test]
@@ -162,7 +170,7 @@ mod tests {
             ("kafka:9092,:9092", "\":9092\" is not host:port"),
         ] {
             let mut args = args();
-            args.kafka_brokers = brokers.into();
+            args.kafka_brokers = Some(brokers.into());
             let message = Settings::from_args(&args).unwrap_err().to_string();
             assert!(
                 message.starts_with("--kafka-brokers (or VEXIL_KAFKA__BROKERS): "),

@@ -1,5 +1,5 @@
 //! The feed: watches every environment through config-api's `FlagSync.Watch`, applies
-//! each event to the store in sequence order and marks it for Redis. Reconnects with
+//! each event to the store in sequence order and marks it for the persistent copy. Reconnects with
 //! backoff, resuming from the last applied sequence number of each environment.
 
 mod convert;

@@ -2,7 +2,7 @@
 //! [`EnvironmentData`] behind an `Arc`, a broadcast channel of already-serialised SSE
 //! notices, and an index from credential hashes to environments.
 //!
-//! One writer (the FlagSync feed, or the Redis restore at startup) applies changes in
+//! One writer (the FlagSync feed, or the restore from the persistent copy at startup) applies changes in
 //! sequence order; readers take a short read lock to clone an `Arc` and never wait on
 //! serialisation, which happens before the lock is taken.
 
@@ -55,7 +55,7 @@ pub struct Authenticated {
 /// Why a presented credential is not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
-    /// Nothing is loaded yet (neither config-api nor Redis answered): retry later.
+    /// Nothing is loaded yet (neither config-api nor the persistent copy answered): retry later.
     #[error("the gateway has not loaded any data yet")]
     NotLoaded,
     /// Unknown, revoked, expired, or of another kind.
@@ -74,7 +74,7 @@ pub struct Store(Arc<Inner>);
 
 struct Inner {
     state: RwLock<State>,
-    /// Serialises writers (the feed, the Redis restore); readers never take it.
+    /// Serialises writers (the feed, the restore from the persistent copy); readers never take it.
     writer: Mutex<()>,
     /// Capacity of each environment's broadcast channel.
     buffer_events: usize,
@@ -104,7 +104,7 @@ impl Store {
         }))
     }
 
-    /// Whether every environment has been loaded once (from config-api or Redis).
+    /// Whether every environment has been loaded once (from config-api or the persistent copy).
     pub fn is_loaded(&self) -> bool {
         self.0.is_loaded.load(Ordering::Acquire)
     }
@@ -241,7 +241,7 @@ impl Store {
         Ok(())
     }
 
-    /// Installs an environment read from Redis unless the store already holds it at the
+    /// Installs an environment read from the persistent copy unless the store already holds it at the
     /// same or a later sequence number (the feed got there first). Returns whether it did.
     pub fn restore(
         &self,

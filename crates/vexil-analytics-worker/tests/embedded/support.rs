@@ -129,12 +129,8 @@ pub async fn evaluations(grpc: SocketAddr, now: i64) -> u64 {
         .connect()
         .await
         .unwrap();
-    let mut client =
-        AnalyticsClient::with_interceptor(channel, |mut request: tonic::Request<()>| {
-            let token = format!("Bearer {SERVICE_TOKEN}").parse().unwrap();
-            request.metadata_mut().insert("authorization", token);
-            Ok(request)
-        });
+    let bearer = vexil_service::service_auth::BearerToken::new(Some(SERVICE_TOKEN)).unwrap();
+    let mut client = AnalyticsClient::with_interceptor(channel, bearer);
     let usage = client
         .flag_usage(FlagUsageRequest {
             environment_id: ENVIRONMENT.into(),

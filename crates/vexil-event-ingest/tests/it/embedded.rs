@@ -107,12 +107,8 @@ async fn evaluations(worker_grpc: SocketAddr, environment_id: &str) -> u64 {
         .connect()
         .await
         .unwrap();
-    let mut client =
-        AnalyticsClient::with_interceptor(channel, |mut request: tonic::Request<()>| {
-            let token = format!("Bearer {SERVICE_TOKEN}").parse().unwrap();
-            request.metadata_mut().insert("authorization", token);
-            Ok(request)
-        });
+    let bearer = vexil_service::service_auth::BearerToken::new(Some(SERVICE_TOKEN)).unwrap();
+    let mut client = AnalyticsClient::with_interceptor(channel, bearer);
     let usage = client
         .flag_usage(FlagUsageRequest {
             environment_id: environment_id.to_owned(),

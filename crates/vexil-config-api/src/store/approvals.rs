@@ -5,18 +5,9 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+pub use super::params::NewRequest;
 use super::rows::ApprovalRequest;
 use super::StoreError;
-
-/// Who asks for a change, and what.
-pub struct NewRequest<'a> {
-    pub flag_id: Uuid,
-    pub environment_id: Uuid,
-    pub instructions: &'a Value,
-    pub comment: &'a str,
-    pub requested_by_token_id: Uuid,
-    pub requested_by_name: &'a str,
-}
 
 pub async fn insert(
     connection: &mut PgConnection,

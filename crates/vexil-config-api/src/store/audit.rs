@@ -2,9 +2,8 @@
 
 use futures_util::TryStreamExt;
 use sqlx::{PgConnection, PgPool};
-use time::OffsetDateTime;
-use uuid::Uuid;
 
+pub use super::params::AuditFilter;
 use super::StoreError;
 use crate::audit::{check_entry, queued_entry, AuditEntry, AuditRecord, ChainHead, Verification};
 use crate::auth::Caller;
@@ -43,21 +42,6 @@ pub async fn append(
     .execute(&mut *connection)
     .await?;
     Ok(())
-}
-
-/// Filters for listing entries; every field narrows the result.
-#[derive(Debug, Clone, Default)]
-pub struct AuditFilter {
-    pub project_keys: Option<Vec<String>>,
-    pub environment_keys: Option<Vec<String>>,
-    pub flag_key: Option<String>,
-    pub actor_name: Option<String>,
-    pub actor_token_id: Option<Uuid>,
-    pub after: Option<OffsetDateTime>,
-    pub before: Option<OffsetDateTime>,
-    /// Entries with a sequence number below this one (for paging backwards).
-    pub before_sequence: Option<i64>,
-    pub limit: i64,
 }
 
 /// Newest first.

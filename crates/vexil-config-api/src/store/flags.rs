@@ -7,22 +7,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::kinds::ItemKind;
+pub use super::params::{FlagFields, FlagFilter};
 use super::rows::{FlagEnvironmentRow, FlagRow, StaleCandidate, Variation};
 use super::StoreError;
-
-/// Project-level fields of a new or updated flag.
-#[derive(Debug, Clone)]
-pub struct FlagFields<'a> {
-    pub name: &'a str,
-    pub description: &'a str,
-    pub kind: &'a str,
-    pub variations: &'a [Variation],
-    pub tags: &'a [String],
-    pub maintainer: Option<&'a str>,
-    pub is_temporary: bool,
-    pub using_mobile_key: bool,
-    pub using_environment_id: bool,
-}
 
 pub async fn find(
     connection: &mut PgConnection,
@@ -64,17 +51,6 @@ pub async fn find_for_update(
     .fetch_optional(connection)
     .await
     .map_err(StoreError::from)
-}
-
-/// Filters for listing a project's flags.
-#[derive(Debug, Clone, Default)]
-pub struct FlagFilter {
-    pub tag: Option<String>,
-    /// Case-insensitive substring of the key, name or description.
-    pub text: Option<String>,
-    pub is_archived: Option<bool>,
-    pub limit: i64,
-    pub offset: i64,
 }
 
 /// One page of flags ordered by key, and the total matching the filter.

@@ -12,14 +12,17 @@ pub mod environments;
 mod error;
 pub mod flags;
 pub mod kinds;
+pub mod params;
 pub mod projects;
 pub mod rows;
 pub mod scheduled_changes;
 pub mod segments;
 pub mod sequencing;
 pub mod tokens;
+mod traits;
 
 pub use error::StoreError;
+pub use traits::{ConfigRead, ConfigStore, ConfigWrite, StoreResult};
 
 /// `now()` at PostgreSQL's precision (microseconds), so what is hashed or compared equals
 /// what is stored.

@@ -3,21 +3,11 @@
 use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::PgConnection;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
+pub use super::params::NewChange;
 use super::rows::ScheduledChange;
 use super::StoreError;
-
-pub struct NewChange<'a> {
-    pub flag_id: Uuid,
-    pub environment_id: Uuid,
-    pub execute_at: OffsetDateTime,
-    pub instructions: &'a Value,
-    pub comment: &'a str,
-    pub created_by_token_id: Uuid,
-    pub created_by_name: &'a str,
-}
 
 pub async fn insert(
     connection: &mut PgConnection,

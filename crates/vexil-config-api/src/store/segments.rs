@@ -4,16 +4,9 @@ use sqlx::types::Json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+pub use super::params::SegmentFields;
 use super::rows::SegmentRow;
 use super::StoreError;
-
-/// Descriptive fields, which SDKs never see.
-#[derive(Debug, Clone)]
-pub struct SegmentFields<'a> {
-    pub name: &'a str,
-    pub description: &'a str,
-    pub tags: &'a [String],
-}
 
 pub async fn list(
     connection: &mut PgConnection,

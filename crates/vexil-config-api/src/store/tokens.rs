@@ -3,22 +3,11 @@
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+pub use super::params::NewToken;
 use super::rows::ApiToken;
 
 use super::StoreError;
-use crate::auth::Role;
 use crate::secrets;
-
-/// What a new token may do.
-#[derive(Debug, Clone)]
-pub struct NewToken<'a> {
-    pub name: &'a str,
-    pub role: Role,
-    pub project_keys: Option<&'a [String]>,
-    pub environment_keys: Option<&'a [String]>,
-    pub can_bypass_approvals: bool,
-    pub created_by: Uuid,
-}
 
 /// Creates a token; returns it and its secret, shown once.
 pub async fn create(

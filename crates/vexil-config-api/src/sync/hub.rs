@@ -34,16 +34,21 @@ pub struct ChangeHub {
 const CAPACITY: usize = 16 * 1024;
 const FETCH_LIMIT: i64 = 1_000;
 
+impl Default for ChangeHub {
+    fn default() -> ChangeHub {
+        ChangeHub::new()
+    }
+}
+
 impl ChangeHub {
     /// Starts listening; the task ends when `shutdown` fires.
     pub async fn start(
         pool: PgPool,
         shutdown: CancellationToken,
     ) -> Result<ChangeHub, sqlx::Error> {
-        let (sender, _) = broadcast::channel(CAPACITY);
         let mut listener = PgListener::connect_with(&pool).await?;
         listener.listen(CHANGES_CHANNEL).await?;
-        let hub = ChangeHub { sender };
+        let hub = ChangeHub::new();
         let task_hub = hub.clone();
         tokio::spawn(async move {
             tokio::select! {
@@ -54,8 +59,20 @@ impl ChangeHub {
         Ok(hub)
     }
 
+    /// A hub nothing feeds yet: the store publishes on it (`ConfigStore::start`).
+    pub fn new() -> ChangeHub {
+        let (sender, _) = broadcast::channel(CAPACITY);
+        ChangeHub { sender }
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<HubEvent> {
         self.sender.subscribe()
+    }
+
+    /// Sends to every current subscriber; a store calls it for each committed change, in
+    /// per-environment sequence order, and with `Resync` when it may have missed some.
+    pub fn publish(&self, event: HubEvent) {
+        let _ = self.sender.send(event);
     }
 
     async fn listen(self, pool: PgPool, mut listener: PgListener) {
@@ -78,13 +95,13 @@ impl ChangeHub {
                     // between are lost, so watchers catch up from the table.
                     tracing::warn!("change listener reconnected, watchers resync");
                     fetched.clear();
-                    let _ = self.sender.send(HubEvent::Resync);
+                    self.publish(HubEvent::Resync);
                 }
                 Err(error) => {
                     tracing::warn!(%error, "change listener failed, retrying");
                     tokio::time::sleep(Duration::from_millis(500)).await;
                     fetched.clear();
-                    let _ = self.sender.send(HubEvent::Resync);
+                    self.publish(HubEvent::Resync);
                 }
             }
         }
@@ -114,13 +131,13 @@ impl ChangeHub {
             Ok(rows) => {
                 for change in rows {
                     fetched.insert(environment_id, change.sequence);
-                    let _ = self.sender.send(HubEvent::Change(Arc::new(change)));
+                    self.publish(HubEvent::Change(Arc::new(change)));
                 }
             }
             Err(error) => {
                 tracing::warn!(%error, %environment_id, "cannot read committed changes, watchers resync");
                 fetched.remove(&environment_id);
-                let _ = self.sender.send(HubEvent::Resync);
+                self.publish(HubEvent::Resync);
             }
         }
     }

@@ -8,7 +8,7 @@ mod watch;
 
 pub mod credentials;
 
-pub use hub::ChangeHub;
+pub use hub::{ChangeHub, HubEvent};
 pub use watch::FlagSyncService;
 
 /// The channel the `config.changes` insert trigger notifies (see the migration).

@@ -46,4 +46,47 @@ pub trait Subscription: Send {
     /// the offset are always kept. Not remembered across restarts: a restarted reader
     /// releases again as it commits.
     fn release(&self, position: Position) -> BoxFuture<'_, Result<(), QueueError>>;
+
+    /// How far behind this subscription is: one [`PartitionLag`] per partition it reads,
+    /// in partition order. For consumer-lag metrics, so it is cheap and does no I/O: it
+    /// answers from what the implementation already knows (the embedded log exactly, from
+    /// its cursors and durable offsets; a network implementation from its latest
+    /// watermarks, which may trail acknowledged appends by its refresh interval).
+    fn lag(&self) -> Vec<PartitionLag>;
+}
+
+/// One partition's place in a [`Subscription`] against the partition's end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PartitionLag {
+    pub partition: u32,
+    /// The offset `next_batch` reads next in this partition (the earliest retained record
+    /// when the subscription's offset is below it).
+    pub position: u64,
+    /// The offset the next appended record will take: records below it are durable
+    /// (Kafka's high watermark).
+    pub end: u64,
+}
+
+impl PartitionLag {
+    /// Records appended and not yet read: 0 when the position is at or past the end.
+    pub fn records(&self) -> u64 {
+        self.end.saturating_sub(self.position)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PartitionLag;
+
+    #[test]
+    fn records_behind_count_from_the_position_and_are_never_negative() {
+        let lag = |position, end| PartitionLag {
+            partition: 0,
+            position,
+            end,
+        };
+        assert_eq!(lag(2, 10).records(), 8);
+        assert_eq!(lag(10, 10).records(), 0);
+        assert_eq!(lag(12, 10).records(), 0, "a position past the end waits");
+    }
 }

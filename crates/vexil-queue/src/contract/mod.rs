@@ -12,11 +12,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod delivery;
+mod lag;
 mod ordering;
 
 pub use delivery::{
     a_waiting_reader_wakes_on_append, concurrent_appenders_are_all_acknowledged_and_readable,
     records_from_the_released_offset_on_stay_readable,
+};
+pub use lag::{
+    lag_follows_the_start_offset_and_seek, lag_grows_with_appends_and_shrinks_as_records_are_read,
+    lag_is_per_partition, lag_is_zero_on_an_empty_topic,
 };
 pub use ordering::{
     offsets_are_dense_per_partition_and_reading_resumes_from_a_supplied_offset,
@@ -33,7 +38,8 @@ const DEADLINE: Duration = Duration::from_secs(20);
 pub struct Fixture {
     pub producer: Arc<dyn Producer>,
     pub consumer: Arc<dyn Consumer>,
-    /// A topic nothing has been appended to.
+    /// A topic nothing has been appended to, with at least two partitions (so that lag
+    /// can be seen to be per partition).
     pub topic: String,
     /// Kept alive until the case ends (a temporary directory, a topic to delete).
     pub guard: Box<dyn Any + Send + Sync>,
@@ -52,6 +58,10 @@ macro_rules! contract_tests {
             concurrent_appenders_are_all_acknowledged_and_readable,
             the_same_key_always_lands_in_the_same_partition,
             records_from_the_released_offset_on_stay_readable,
+            lag_is_zero_on_an_empty_topic,
+            lag_grows_with_appends_and_shrinks_as_records_are_read,
+            lag_follows_the_start_offset_and_seek,
+            lag_is_per_partition,
         );
     };
     (@cases $fixture:path; $($case:ident,)*) => {

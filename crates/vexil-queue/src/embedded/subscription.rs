@@ -7,7 +7,7 @@ use tokio::sync::watch;
 
 use super::reader::{self, Budget, Cursor};
 use super::topic::Topic;
-use crate::{BoxFuture, Position, QueueError, StoredRecord, Subscription};
+use crate::{BoxFuture, PartitionLag, Position, QueueError, StoredRecord, Subscription};
 
 /// How many bytes of records one `next_batch` reads at most (at least one record).
 const BATCH_BYTES: u64 = 4 << 20;
@@ -128,5 +128,23 @@ impl Subscription for EmbeddedSubscription {
             .await
             .map_err(|_| QueueError::Closed)?
         })
+    }
+
+    fn lag(&self) -> Vec<PartitionLag> {
+        self.topic
+            .partitions
+            .iter()
+            .zip(&self.cursors)
+            .map(|(partition, cursor)| {
+                // A cursor below the earliest retained record reads from that record, so
+                // the released records before it are not behind.
+                let earliest = partition.segments().first().copied().unwrap_or(0);
+                PartitionLag {
+                    partition: partition.number,
+                    position: cursor.next_offset.max(earliest),
+                    end: partition.durable_next(),
+                }
+            })
+            .collect()
     }
 }

@@ -1,7 +1,7 @@
 //! Segments roll at their size limit and are deleted once released, never earlier.
 
 use vexil_queue::embedded::EmbeddedOptions;
-use vexil_queue::{Consumer, Position, Producer, Record};
+use vexil_queue::{Consumer, PartitionLag, Position, Producer, Record};
 
 use crate::support::{self, TOPIC};
 
@@ -75,9 +75,28 @@ async fn segments_roll_and_only_wholly_released_ones_are_deleted() {
     let read_records: Vec<Record> = read.into_iter().map(|stored| stored.record).collect();
     assert_eq!(read_records, records[50..]);
 
-    // Reading from below the earliest retained record starts at that record.
+    // Reading from below the earliest retained record starts at that record, and the
+    // deleted records before it are not counted as behind.
     let from_start = support::read_partition(&queue, 0, 0, 1).await;
     assert_eq!(from_start[0].position.offset, holding_released);
+    let below_retained = queue
+        .subscribe(
+            TOPIC,
+            &[Position {
+                partition: 0,
+                offset: 0,
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        below_retained.lag(),
+        vec![PartitionLag {
+            partition: 0,
+            position: holding_released,
+            end: 100,
+        }]
+    );
 
     // Releasing everything keeps the active segment, which appends still need.
     subscription

@@ -2,16 +2,16 @@
 //! their role and scope, and the permission checks every route makes.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::secrets;
+use crate::store::ConfigStore;
 
 /// What a token may do; each role includes the ones before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -134,15 +134,18 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 impl<S> FromRequestParts<S> for Caller
 where
-    PgPool: FromRef<S>,
+    Arc<dyn ConfigStore>: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let token = bearer_token(&parts.headers)?;
-        let pool = PgPool::from_ref(state);
-        let actor = find_actor(&pool, token)
+        let store = Arc::<dyn ConfigStore>::from_ref(state);
+        let actor = store
+            .read()
+            .await?
+            .find_actor(token)
             .await?
             .ok_or_else(|| ApiError::unauthenticated("unknown or revoked API token"))?;
         let client_ip = parts
@@ -175,49 +178,4 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
         .ok_or_else(|| {
             ApiError::unauthenticated("the Authorization header must be `Bearer <API token>`")
         })
-}
-
-async fn find_actor(pool: &PgPool, token: &str) -> Result<Option<Actor>, ApiError> {
-    let row = sqlx::query!(
-        r#"SELECT id, name, role, project_keys, environment_keys, can_bypass_approvals
-           FROM config.api_tokens WHERE sha256 = $1 AND revoked_at IS NULL"#,
-        secrets::sha256(token),
-    )
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.map(|row| Actor {
-        token_id: row.id,
-        name: row.name,
-        role: Role::parse(&row.role).expect("the database constrains role"),
-        project_keys: row.project_keys,
-        environment_keys: row.environment_keys,
-        can_bypass_approvals: row.can_bypass_approvals,
-    }))
-}
-
-/// Makes the configured bootstrap admin token exist, revoking an earlier bootstrap token
-/// whose secret differs.
-pub async fn ensure_bootstrap_token(pool: &PgPool, secret: &str) -> Result<(), sqlx::Error> {
-    let hash = secrets::sha256(secret);
-    let mut transaction = pool.begin().await?;
-    sqlx::query!(
-        r#"UPDATE config.api_tokens SET revoked_at = now()
-           WHERE is_bootstrap AND revoked_at IS NULL AND sha256 <> $1"#,
-        hash,
-    )
-    .execute(&mut *transaction)
-    .await?;
-    sqlx::query!(
-        r#"INSERT INTO config.api_tokens
-               (id, name, role, can_bypass_approvals, sha256, hint, is_bootstrap)
-           VALUES ($1, 'bootstrap admin', 'admin', true, $2, $3, true)
-           ON CONFLICT (sha256) DO UPDATE SET revoked_at = NULL
-           WHERE config.api_tokens.is_bootstrap"#,
-        Uuid::new_v4(),
-        hash,
-        secrets::hint(secret),
-    )
-    .execute(&mut *transaction)
-    .await?;
-    transaction.commit().await
 }

@@ -1,12 +1,13 @@
 //! Vexil's write side: the only component that changes flag configuration.
 //!
-//! Owns projects, environments and their SDK credentials, flags and segments in
-//! PostgreSQL (schema `config`), the hash-chained audit log, API tokens, approvals and
-//! scheduled changes, and the gRPC services (`FlagSync`, `Credentials`) through which the
-//! other services learn about changes. Never evaluates flags for SDKs and never reads
-//! another service's tables.
+//! Owns projects, environments and their SDK credentials, flags and segments, the
+//! hash-chained audit log, API tokens, approvals and scheduled changes, and the gRPC
+//! services (`FlagSync`, `Credentials`) through which the other services learn about
+//! changes. Keeps them behind the store traits (`store/`: PostgreSQL, schema `config`).
+//! Never evaluates flags for SDKs and never reads another service's tables.
 //!
-//! Start with `run` below, then `routes/` for the REST API and `store/` for the SQL.
+//! Start with `run` below, then `routes/` for the REST API, `mutations/` for the rules
+//! every write follows, and `store/` for the traits and the SQL.
 
 pub mod analytics;
 pub mod audit;
@@ -19,7 +20,6 @@ pub mod mutations;
 pub mod routes;
 pub mod scheduler;
 pub mod secrets;
-pub mod sequencer;
 pub mod state;
 pub mod store;
 pub mod sync;
@@ -38,26 +38,25 @@ use vexil_service::service_auth::ServiceAuth;
 
 use crate::config::Config;
 use crate::state::AppState;
+use crate::store::{ConfigStore, PostgresStore};
 
 /// Runs config-api on the given listeners until `shutdown` fires: REST on `http`, gRPC on
-/// `grpc`, the change hub, the scheduler and the FlagSync outbox pruner.
+/// `grpc`, the change hub, the scheduler and the FlagSync outbox pruner, on the store
+/// `database.url` names (migrated when `database.migrate`).
 pub async fn run(
     config: Config,
     http: TcpListener,
     grpc: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let pool = config
-        .database
-        .connect()
-        .await
-        .context("connecting to PostgreSQL (database.url)")?;
-    let result = serve(config, pool.clone(), http, grpc, shutdown).await;
-    pool.close().await;
+    let store = store::connect(&config.database).await?;
+    let result = serve_with_store(config, store.clone(), http, grpc, shutdown).await;
+    store.close().await;
     result
 }
 
-/// As [`run`], on an existing pool, which it leaves open (tests share one per database).
+/// As [`run`], on an existing PostgreSQL pool, which it leaves open (tests share one per
+/// database); migrates it when `database.migrate`.
 pub async fn serve(
     config: Config,
     pool: sqlx::PgPool,
@@ -65,27 +64,40 @@ pub async fn serve(
     grpc: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let store = PostgresStore::new(pool);
     if config.database.migrate {
-        vexil_service::migrations::run(&pool, "config", &sqlx::migrate!())
+        store
+            .migrate()
             .await
             .context("applying database migrations")?;
     }
+    serve_with_store(config, Arc::new(store), http, grpc, shutdown).await
+}
+
+/// As [`run`], on an open, migrated store, which it leaves open.
+pub async fn serve_with_store(
+    config: Config,
+    store: Arc<dyn ConfigStore>,
+    http: TcpListener,
+    grpc: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     if let Some(token) = &config.admin_token {
-        auth::ensure_bootstrap_token(&pool, token)
+        store_bootstrap_token(store.as_ref(), token)
             .await
             .context("storing the bootstrap admin token")?;
     }
-    let hub = sync::ChangeHub::start(pool.clone(), shutdown.clone())
+    let hub = sync::ChangeHub::new();
+    store
+        .start(hub.clone(), shutdown.clone())
         .await
-        .context("listening for committed changes")?;
-    let sequencer = sequencer::Sequencer::start(pool.clone(), shutdown.clone());
+        .context("starting the store (numbering and publishing committed changes)")?;
     let readiness = Readiness::default();
     let state = AppState {
-        pool: pool.clone(),
+        store: store.clone(),
         config: Arc::new(config.clone()),
         readiness: readiness.clone(),
         hub: hub.clone(),
-        sequencer,
         metrics: vexil_service::metrics::Metrics::new("config-api"),
         analytics: analytics::AnalyticsClient::new(
             &config.analytics,
@@ -97,11 +109,11 @@ pub async fn serve(
 
     let service_auth = ServiceAuth::new("config-api", config.service_token.as_deref());
     let flag_sync = FlagSyncServer::with_interceptor(
-        sync::FlagSyncService::new(pool.clone(), hub, shutdown.clone()),
+        sync::FlagSyncService::new(store.clone(), hub, shutdown.clone()),
         service_auth.clone(),
     );
     let credentials = CredentialsServer::with_interceptor(
-        sync::credentials::CredentialsService::new(pool.clone()),
+        sync::credentials::CredentialsService::new(store),
         service_auth,
     );
     let grpc_address = grpc.local_addr()?;
@@ -130,4 +142,11 @@ pub async fn serve(
         },);
     readiness.set_not_ready();
     http_result.and(grpc_result)
+}
+
+/// Makes the configured bootstrap admin token exist, in its own transaction.
+async fn store_bootstrap_token(store: &dyn ConfigStore, secret: &str) -> store::StoreResult<()> {
+    let mut session = store.write().await?;
+    session.ensure_bootstrap_token(secret).await?;
+    session.commit().await
 }

@@ -1,31 +1,24 @@
-//! Applies due scheduled changes. Every replica runs it; `FOR UPDATE SKIP LOCKED` and
-//! the status change committed with the flag change make each one apply exactly once,
-//! and pending rows survive restarts.
+//! Applies due scheduled changes. Every replica runs it; claiming due changes locks them
+//! (`FOR UPDATE SKIP LOCKED` on PostgreSQL) and the status change commits with the flag
+//! change, so each one applies exactly once, and pending rows survive restarts.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::{Acquire, PgPool};
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::{Actor, Caller, Role};
 use crate::error::ApiError;
 use crate::instructions::FlagInstruction;
 use crate::mutations::targeting::apply_instructions;
-use crate::sequencer::Sequencer;
 use crate::store::rows::ScheduledChange;
-use crate::store::scheduled_changes;
-use crate::store::{environments, flags, projects};
+use crate::store::{ConfigStore, ConfigWrite};
 
 /// How many due changes one pass claims.
 const BATCH: i64 = 50;
 
 /// Runs passes every `interval` until `shutdown` fires.
-pub async fn run(
-    pool: PgPool,
-    sequencer: Sequencer,
-    interval: Duration,
-    shutdown: CancellationToken,
-) {
+pub async fn run(store: Arc<dyn ConfigStore>, interval: Duration, shutdown: CancellationToken) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -33,10 +26,10 @@ pub async fn run(
             _ = shutdown.cancelled() => return,
             _ = ticker.tick() => {}
         }
-        match apply_due(&pool).await {
+        match apply_due(store.as_ref()).await {
             Ok(0) => {}
             Ok(count) => {
-                sequencer.flush().await;
+                store.flush().await;
                 tracing::info!(count, "applied scheduled changes");
             }
             Err(error) => tracing::warn!(
@@ -49,42 +42,48 @@ pub async fn run(
 
 /// One pass: claims due changes and applies each in a savepoint; a change that no longer
 /// applies is marked failed with the reason. Returns how many were processed.
-pub async fn apply_due(pool: &PgPool) -> anyhow::Result<usize> {
-    let mut transaction = pool.begin().await?;
-    let due = scheduled_changes::claim_due(&mut transaction, BATCH).await?;
+pub async fn apply_due(store: &dyn ConfigStore) -> anyhow::Result<usize> {
+    let mut session = store.write().await?;
+    let due = session.claim_due_scheduled_changes(BATCH).await?;
     for change in &due {
-        let mut savepoint = transaction.begin().await?;
-        match apply_one(&mut savepoint, change).await {
+        session.savepoint().await?;
+        match apply_one(session.as_mut(), change).await {
             Ok(()) => {
-                scheduled_changes::finish(&mut savepoint, change.id, "applied", None).await?;
-                savepoint.commit().await?;
+                session
+                    .finish_scheduled_change(change.id, "applied", None)
+                    .await?;
+                session.release_savepoint().await?;
             }
             Err(error) => {
-                savepoint.rollback().await?;
+                session.rollback_to_savepoint().await?;
                 let reason = describe(&error);
                 tracing::warn!(change_id = %change.id, reason, "scheduled change failed");
-                scheduled_changes::finish(&mut transaction, change.id, "failed", Some(&reason))
+                session
+                    .finish_scheduled_change(change.id, "failed", Some(&reason))
                     .await?;
             }
         }
     }
-    transaction.commit().await?;
+    session.commit().await?;
     Ok(due.len())
 }
 
 async fn apply_one(
-    connection: &mut sqlx::PgConnection,
+    session: &mut dyn ConfigWrite,
     change: &ScheduledChange,
 ) -> Result<(), ApiError> {
     let instructions: Vec<FlagInstruction> = serde_json::from_value(change.instructions.0.clone())
         .map_err(|error| ApiError::invalid_field("instructions", error.to_string()))?;
-    let environment = environments::find_by_id(connection, change.environment_id)
+    let environment = session
+        .find_environment_by_id(change.environment_id)
         .await?
         .ok_or_else(|| ApiError::not_found("the environment was deleted"))?;
-    let project = projects::find_by_id(connection, environment.project_id)
+    let project = session
+        .find_project_by_id(environment.project_id)
         .await?
         .ok_or_else(|| ApiError::not_found("the project was deleted"))?;
-    let flag = flags::find_for_update(connection, project.id, &change.flag_key)
+    let flag = session
+        .find_flag_for_update(project.id, &change.flag_key)
         .await?
         .ok_or_else(|| ApiError::not_found("the flag was deleted"))?;
     let caller = Caller {
@@ -100,7 +99,7 @@ async fn apply_one(
         request_id: Some(format!("scheduled-change-{}", change.id)),
     };
     apply_instructions(
-        connection,
+        session,
         &caller,
         &project,
         &environment,

@@ -1,12 +1,10 @@
 //! Credential changes as FlagSync sees them.
 
-use sqlx::PgConnection;
 use vexil_proto::config::v1 as proto;
 
-use crate::store::changes;
 use crate::store::kinds::{ChangeKind, CredentialKind};
 use crate::store::rows::Credential;
-use crate::store::StoreError;
+use crate::store::{ConfigWrite, StoreError};
 
 /// The wire form of a credential kind.
 pub fn proto_kind(kind: CredentialKind) -> proto::CredentialKind {
@@ -31,20 +29,20 @@ pub fn to_proto(credential: &Credential) -> proto::Credential {
 
 /// Records that a credential was created, given an expiry, or revoked.
 pub async fn record_change(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigWrite,
     credential: &Credential,
 ) -> Result<(), StoreError> {
     let payload = proto::CredentialChanged {
         credential: Some(to_proto(credential)),
         revoked: credential.revoked_at.is_some(),
     };
-    changes::record(
-        connection,
-        credential.environment_id,
-        ChangeKind::CredentialChanged,
-        &credential.id.to_string(),
-        0,
-        prost::Message::encode_to_vec(&payload),
-    )
-    .await
+    session
+        .record_change(
+            credential.environment_id,
+            ChangeKind::CredentialChanged,
+            &credential.id.to_string(),
+            0,
+            prost::Message::encode_to_vec(&payload),
+        )
+        .await
 }

@@ -1,20 +1,14 @@
 //! Environment set-up and removal: credentials, the project's flags' default targeting,
 //! and the change that closes the environment's FlagSync stream.
 
-use sqlx::PgConnection;
-
 use super::credentials::record_change;
 use super::flags::{add_to_environment, default_targeting};
 use crate::audit::AuditRecord;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::store::audit;
-use crate::store::changes;
-use crate::store::credentials;
-use crate::store::environments;
-use crate::store::flags;
 use crate::store::kinds::CredentialKind;
 use crate::store::rows::{Credential, Environment, Project};
+use crate::store::ConfigWrite;
 use crate::views::json;
 
 /// A credential and its secret, shown once.
@@ -33,14 +27,15 @@ pub fn resource(project: &Project, key: &str) -> String {
 /// Creates an environment with a server SDK key, a mobile key and a client-side ID, and
 /// gives every flag of the project its default targeting there (off).
 pub async fn create(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigWrite,
     caller: &Caller,
     project: &Project,
     key: &str,
     name: &str,
     is_critical: bool,
 ) -> ApiResult<(Environment, Vec<IssuedCredential>)> {
-    let environment = environments::insert(connection, project.id, key, name, is_critical)
+    let environment = session
+        .insert_environment(project.id, key, name, is_critical)
         .await?
         .ok_or_else(|| {
             ApiError::conflict(format!(
@@ -54,108 +49,113 @@ pub async fn create(
         CredentialKind::Mobile,
         CredentialKind::Client,
     ] {
-        let (credential, secret) = credentials::create(connection, environment.id, kind).await?;
-        record_change(connection, &credential).await?;
+        let (credential, secret) = session.create_credential(environment.id, kind).await?;
+        record_change(session, &credential).await?;
         issued.push(IssuedCredential { credential, secret });
     }
-    let flag_rows = flags::list_for_project(connection, project.id).await?;
+    let flag_rows = session.list_project_flags(project.id).await?;
     for flag in &flag_rows {
         let last = flag.variations.len().saturating_sub(1) as i64;
         add_to_environment(
-            connection,
+            session,
             flag,
             &environment,
             &default_targeting(flag, 0, last),
         )
         .await?;
     }
-    audit::append(
-        connection,
-        caller,
-        AuditRecord {
-            action: "environment.create",
-            resource: resource(project, key),
-            project_key: Some(project.key.clone()),
-            environment_key: Some(key.to_owned()),
-            after: Some(json(&environment)),
-            ..AuditRecord::default()
-        },
-    )
-    .await?;
+    session
+        .append_audit(
+            caller,
+            AuditRecord {
+                action: "environment.create",
+                resource: resource(project, key),
+                project_key: Some(project.key.clone()),
+                environment_key: Some(key.to_owned()),
+                after: Some(json(&environment)),
+                ..AuditRecord::default()
+            },
+        )
+        .await?;
     Ok((environment, issued))
 }
 
 /// Deletes an environment with its targeting, segments and credentials.
 pub async fn delete(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigWrite,
     caller: &Caller,
     project: &Project,
     environment: &Environment,
 ) -> ApiResult<()> {
-    let sequence = environments::delete(connection, environment.id).await?;
-    changes::record_environment_deleted(connection, environment.id, sequence).await?;
-    audit::append(
-        connection,
-        caller,
-        AuditRecord {
-            action: "environment.delete",
-            resource: resource(project, &environment.key),
-            project_key: Some(project.key.clone()),
-            environment_key: Some(environment.key.clone()),
-            before: Some(json(environment)),
-            ..AuditRecord::default()
-        },
-    )
-    .await?;
+    let sequence = session.delete_environment(environment.id).await?;
+    session
+        .record_environment_deleted(environment.id, sequence)
+        .await?;
+    session
+        .append_audit(
+            caller,
+            AuditRecord {
+                action: "environment.delete",
+                resource: resource(project, &environment.key),
+                project_key: Some(project.key.clone()),
+                environment_key: Some(environment.key.clone()),
+                before: Some(json(environment)),
+                ..AuditRecord::default()
+            },
+        )
+        .await?;
     Ok(())
 }
 
 /// Issues a new credential of `kind`; the old ones stop working at `old_expires_at`, or at
 /// once when it is `None`.
 pub async fn rotate_key(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigWrite,
     caller: &Caller,
     project: &Project,
     environment: &Environment,
     kind: CredentialKind,
     old_expires_at: Option<time::OffsetDateTime>,
 ) -> ApiResult<IssuedCredential> {
-    let retired = credentials::retire(connection, environment.id, kind, old_expires_at).await?;
+    let retired = session
+        .retire_credentials(environment.id, kind, old_expires_at)
+        .await?;
     for credential in &retired {
-        record_change(connection, credential).await?;
+        record_change(session, credential).await?;
     }
-    let (credential, secret) = credentials::create(connection, environment.id, kind).await?;
-    record_change(connection, &credential).await?;
-    audit::append(
-        connection,
-        caller,
-        AuditRecord {
-            action: "environment.rotate_key",
-            resource: format!(
-                "{}/keys/{}",
-                resource(project, &environment.key),
-                kind.as_str()
-            ),
-            project_key: Some(project.key.clone()),
-            environment_key: Some(environment.key.clone()),
-            before: Some(json(&retired)),
-            after: Some(json(&credential)),
-            ..AuditRecord::default()
-        },
-    )
-    .await?;
+    let (credential, secret) = session.create_credential(environment.id, kind).await?;
+    record_change(session, &credential).await?;
+    session
+        .append_audit(
+            caller,
+            AuditRecord {
+                action: "environment.rotate_key",
+                resource: format!(
+                    "{}/keys/{}",
+                    resource(project, &environment.key),
+                    kind.as_str()
+                ),
+                project_key: Some(project.key.clone()),
+                environment_key: Some(environment.key.clone()),
+                before: Some(json(&retired)),
+                after: Some(json(&credential)),
+                ..AuditRecord::default()
+            },
+        )
+        .await?;
     Ok(IssuedCredential { credential, secret })
 }
 
 /// Revokes one credential at once.
 pub async fn revoke_key(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigWrite,
     caller: &Caller,
     project: &Project,
     environment: &Environment,
     credential_id: uuid::Uuid,
 ) -> ApiResult<Credential> {
-    let credential = credentials::revoke(connection, environment.id, credential_id)
+    let credential = session
+        .revoke_credential(environment.id, credential_id)
         .await?
         .ok_or_else(|| {
             ApiError::not_found(format!(
@@ -163,22 +163,22 @@ pub async fn revoke_key(
                 environment.key
             ))
         })?;
-    record_change(connection, &credential).await?;
-    audit::append(
-        connection,
-        caller,
-        AuditRecord {
-            action: "environment.revoke_key",
-            resource: format!(
-                "{}/keys/{credential_id}",
-                resource(project, &environment.key)
-            ),
-            project_key: Some(project.key.clone()),
-            environment_key: Some(environment.key.clone()),
-            after: Some(json(&credential)),
-            ..AuditRecord::default()
-        },
-    )
-    .await?;
+    record_change(session, &credential).await?;
+    session
+        .append_audit(
+            caller,
+            AuditRecord {
+                action: "environment.revoke_key",
+                resource: format!(
+                    "{}/keys/{credential_id}",
+                    resource(project, &environment.key)
+                ),
+                project_key: Some(project.key.clone()),
+                environment_key: Some(environment.key.clone()),
+                after: Some(json(&credential)),
+                ..AuditRecord::default()
+            },
+        )
+        .await?;
     Ok(credential)
 }

@@ -3,8 +3,6 @@
 //! the FlagSync change and the audit entry, all in the caller's transaction.
 
 use serde_json::Value;
-use sqlx::types::Json;
-use sqlx::PgConnection;
 use uuid::Uuid;
 use vexil_eval::{Flag, Segment, VariationOrRollout};
 
@@ -12,14 +10,10 @@ use super::validation;
 use crate::audit::AuditRecord;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::store::audit;
-use crate::store::changes;
-use crate::store::environments;
-use crate::store::flags::{self, FlagFields};
 use crate::store::kinds::{ChangeKind, ItemKind};
-use crate::store::rows::{Environment, FlagEnvironmentRow, FlagRow, Project};
-use crate::store::segments;
-use crate::store::StoreError;
+use crate::store::params::FlagFields;
+use crate::store::rows::{Environment, FlagEnvironmentRow, FlagRow, Json, Project};
+use crate::store::{ConfigRead, ConfigWrite, StoreError};
 use crate::views::FlagView;
 
 /// The resource path audit entries name.
@@ -52,7 +46,7 @@ pub fn default_targeting(flag: &FlagRow, on_variation: i64, off_variation: i64) 
 
 /// Creates a flag and its default targeting in every environment of the project.
 pub async fn create(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigWrite,
     caller: &Caller,
     project: &Project,
     key: &str,
@@ -60,7 +54,8 @@ pub async fn create(
     on_variation: i64,
     off_variation: i64,
 ) -> ApiResult<FlagRow> {
-    let flag = flags::insert(connection, project.id, key, fields)
+    let flag = session
+        .insert_flag(project.id, key, fields)
         .await?
         .ok_or_else(|| {
             ApiError::conflict(format!(
@@ -69,36 +64,37 @@ pub async fn create(
             ))
         })?;
     let targeting = default_targeting(&flag, on_variation, off_variation);
-    let mut environment_list = environments::list(connection, project.id).await?;
+    let mut environment_list = session.list_environments(project.id).await?;
     environment_list.sort_by_key(|environment| environment.id);
     for environment in &environment_list {
-        add_to_environment(connection, &flag, environment, &targeting).await?;
+        add_to_environment(session, &flag, environment, &targeting).await?;
     }
-    audit::append(
-        connection,
-        caller,
-        AuditRecord {
-            action: "flag.create",
-            resource: resource(project, None, key),
-            project_key: Some(project.key.clone()),
-            flag_key: Some(key.to_owned()),
-            after: Some(FlagView::project_fields(&flag).to_json()),
-            ..AuditRecord::default()
-        },
-    )
-    .await?;
+    session
+        .append_audit(
+            caller,
+            AuditRecord {
+                action: "flag.create",
+                resource: resource(project, None, key),
+                project_key: Some(project.key.clone()),
+                flag_key: Some(key.to_owned()),
+                after: Some(FlagView::project_fields(&flag).to_json()),
+                ..AuditRecord::default()
+            },
+        )
+        .await?;
     Ok(flag)
 }
 
 /// Gives an existing flag targeting in a (new) environment, continuing after a tombstone
 /// left by an earlier flag with the same key.
 pub async fn add_to_environment(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigWrite,
     flag: &FlagRow,
     environment: &Environment,
     targeting: &Flag,
 ) -> ApiResult<()> {
-    let version = flags::take_tombstone(connection, environment.id, ItemKind::Flag, &flag.key)
+    let version = session
+        .take_tombstone(environment.id, ItemKind::Flag, &flag.key)
         .await?
         .unwrap_or(0)
         + 1;
@@ -111,10 +107,11 @@ pub async fn add_to_environment(
     };
     let sdk_flag = flag.sdk_flag(&row);
     validation::flag(&sdk_flag, &[], &[])?;
-    flags::upsert_environment_config(connection, flag.id, environment.id, version, &sdk_flag)
+    session
+        .upsert_flag_environment_config(flag.id, environment.id, version, &sdk_flag)
         .await?;
     if !flag.is_archived {
-        record_upsert(connection, environment.id, &sdk_flag).await?;
+        record_upsert(session, environment.id, &sdk_flag).await?;
     }
     Ok(())
 }
@@ -128,7 +125,7 @@ pub struct TargetingChange<'a> {
 
 /// Validates and stores new targeting for one environment, as the next version.
 pub async fn save_targeting(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigWrite,
     change: TargetingChange<'_>,
     project: &Project,
     environment: &Environment,
@@ -143,35 +140,30 @@ pub async fn save_targeting(
         ..current.clone()
     };
     let candidate = flag.sdk_flag(&next);
-    let (others, segments) = neighbours_for(connection, environment, &candidate).await?;
+    let (others, segments) = neighbours_for(session, environment, &candidate).await?;
     validation::flag(&candidate, &others, &segments)?;
-    flags::upsert_environment_config(
-        connection,
-        flag.id,
-        environment.id,
-        next.version,
-        &candidate,
-    )
-    .await?;
+    session
+        .upsert_flag_environment_config(flag.id, environment.id, next.version, &candidate)
+        .await?;
     if !flag.is_archived {
-        record_upsert(connection, environment.id, &candidate).await?;
+        record_upsert(session, environment.id, &candidate).await?;
     }
-    audit::append(
-        connection,
-        change.caller,
-        AuditRecord {
-            action: change.action,
-            resource: resource(project, Some(environment), &flag.key),
-            project_key: Some(project.key.clone()),
-            environment_key: Some(environment.key.clone()),
-            flag_key: Some(flag.key.clone()),
-            before: Some(sdk_json(&before)),
-            after: Some(sdk_json(&candidate)),
-            comment: change.comment,
-            ..AuditRecord::default()
-        },
-    )
-    .await?;
+    session
+        .append_audit(
+            change.caller,
+            AuditRecord {
+                action: change.action,
+                resource: resource(project, Some(environment), &flag.key),
+                project_key: Some(project.key.clone()),
+                environment_key: Some(environment.key.clone()),
+                flag_key: Some(flag.key.clone()),
+                before: Some(sdk_json(&before)),
+                after: Some(sdk_json(&candidate)),
+                comment: change.comment,
+                ..AuditRecord::default()
+            },
+        )
+        .await?;
     Ok(candidate)
 }
 
@@ -179,7 +171,7 @@ pub async fn save_targeting(
 /// refers to some (prerequisites, segment clauses): a flag without references cannot
 /// close a cycle or point at something missing.
 async fn neighbours_for(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigRead,
     environment: &Environment,
     candidate: &Flag,
 ) -> ApiResult<(Vec<Flag>, Vec<Segment>)> {
@@ -191,14 +183,16 @@ async fn neighbours_for(
     let others = if candidate.prerequisites.is_empty() {
         Vec::new()
     } else {
-        flags::sdk_flags(connection, environment.id)
+        session
+            .sdk_flags(environment.id)
             .await?
             .into_iter()
             .filter(|other| other.key != candidate.key)
             .collect()
     };
     let segments = if uses_segments {
-        segments::list(connection, environment.id)
+        session
+            .list_segments(environment.id)
             .await?
             .iter()
             .map(|row| row.sdk_segment())
@@ -212,15 +206,15 @@ async fn neighbours_for(
 /// Changes project-level fields; every environment's version moves on, because SDKs see
 /// the variations and client-side availability.
 pub async fn update_project_fields(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigWrite,
     caller: &Caller,
     project: &Project,
     flag: &FlagRow,
     fields: &FlagFields<'_>,
     comment: String,
 ) -> ApiResult<FlagRow> {
-    let configs = flags::environment_configs_for_update(connection, flag.id).await?;
-    let updated = flags::update(connection, flag.id, fields).await?;
+    let configs = session.flag_environment_configs_for_update(flag.id).await?;
+    let updated = session.update_flag(flag.id, fields).await?;
     for config in &configs {
         let next = FlagEnvironmentRow {
             version: config.version + 1,
@@ -229,39 +223,39 @@ pub async fn update_project_fields(
         let candidate = updated.sdk_flag(&next);
         validation::flag(&candidate, &[], &[])
             .map_err(|error| in_environment(error, &config.environment_key))?;
-        flags::upsert_environment_config(
-            connection,
-            flag.id,
-            config.environment_id,
-            next.version,
-            &candidate,
-        )
-        .await?;
+        session
+            .upsert_flag_environment_config(
+                flag.id,
+                config.environment_id,
+                next.version,
+                &candidate,
+            )
+            .await?;
         if !updated.is_archived {
-            record_upsert(connection, config.environment_id, &candidate).await?;
+            record_upsert(session, config.environment_id, &candidate).await?;
         }
     }
-    audit::append(
-        connection,
-        caller,
-        AuditRecord {
-            action: "flag.update",
-            resource: resource(project, None, &flag.key),
-            project_key: Some(project.key.clone()),
-            flag_key: Some(flag.key.clone()),
-            before: Some(FlagView::project_fields(flag).to_json()),
-            after: Some(FlagView::project_fields(&updated).to_json()),
-            comment,
-            ..AuditRecord::default()
-        },
-    )
-    .await?;
+    session
+        .append_audit(
+            caller,
+            AuditRecord {
+                action: "flag.update",
+                resource: resource(project, None, &flag.key),
+                project_key: Some(project.key.clone()),
+                flag_key: Some(flag.key.clone()),
+                before: Some(FlagView::project_fields(flag).to_json()),
+                after: Some(FlagView::project_fields(&updated).to_json()),
+                comment,
+                ..AuditRecord::default()
+            },
+        )
+        .await?;
     Ok(updated)
 }
 
 /// Archives (SDKs see it deleted) or restores a flag.
 pub async fn set_archived(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigWrite,
     caller: &Caller,
     project: &Project,
     flag: &FlagRow,
@@ -271,101 +265,92 @@ pub async fn set_archived(
     if flag.is_archived == is_archived {
         return Ok(());
     }
-    let configs = flags::environment_configs_for_update(connection, flag.id).await?;
+    let configs = session.flag_environment_configs_for_update(flag.id).await?;
     if is_archived {
-        refuse_if_prerequisite(connection, flag, &configs, "archived").await?;
+        refuse_if_prerequisite(session, flag, &configs, "archived").await?;
     }
-    flags::set_archived(connection, flag.id, is_archived).await?;
+    session.set_flag_archived(flag.id, is_archived).await?;
     for config in &configs {
         let version = config.version + 1;
         let sdk_flag = flag.sdk_flag(&FlagEnvironmentRow {
             version,
             ..config.clone()
         });
-        flags::upsert_environment_config(
-            connection,
-            flag.id,
-            config.environment_id,
-            version,
-            &sdk_flag,
-        )
-        .await?;
+        session
+            .upsert_flag_environment_config(flag.id, config.environment_id, version, &sdk_flag)
+            .await?;
         if is_archived {
-            record_delete(connection, config.environment_id, &flag.key, version).await?;
+            record_delete(session, config.environment_id, &flag.key, version).await?;
         } else {
-            record_upsert(connection, config.environment_id, &sdk_flag).await?;
+            record_upsert(session, config.environment_id, &sdk_flag).await?;
         }
     }
-    audit::append(
-        connection,
-        caller,
-        AuditRecord {
-            action: if is_archived {
-                "flag.archive"
-            } else {
-                "flag.restore"
+    session
+        .append_audit(
+            caller,
+            AuditRecord {
+                action: if is_archived {
+                    "flag.archive"
+                } else {
+                    "flag.restore"
+                },
+                resource: resource(project, None, &flag.key),
+                project_key: Some(project.key.clone()),
+                flag_key: Some(flag.key.clone()),
+                comment,
+                ..AuditRecord::default()
             },
-            resource: resource(project, None, &flag.key),
-            project_key: Some(project.key.clone()),
-            flag_key: Some(flag.key.clone()),
-            comment,
-            ..AuditRecord::default()
-        },
-    )
-    .await?;
+        )
+        .await?;
     Ok(())
 }
 
 /// Deletes a flag everywhere, leaving a tombstone version in each environment.
 pub async fn delete(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigWrite,
     caller: &Caller,
     project: &Project,
     flag: &FlagRow,
     comment: String,
 ) -> ApiResult<()> {
-    let configs = flags::environment_configs_for_update(connection, flag.id).await?;
-    refuse_if_prerequisite(connection, flag, &configs, "deleted").await?;
+    let configs = session.flag_environment_configs_for_update(flag.id).await?;
+    refuse_if_prerequisite(session, flag, &configs, "deleted").await?;
     let before = FlagView::with_environments(flag, &configs).to_json();
     for config in &configs {
         let version = config.version + 1;
-        flags::put_tombstone(
-            connection,
-            config.environment_id,
-            ItemKind::Flag,
-            &flag.key,
-            version,
+        session
+            .put_tombstone(config.environment_id, ItemKind::Flag, &flag.key, version)
+            .await?;
+        record_delete(session, config.environment_id, &flag.key, version).await?;
+    }
+    session.delete_flag(flag.id).await?;
+    session
+        .append_audit(
+            caller,
+            AuditRecord {
+                action: "flag.delete",
+                resource: resource(project, None, &flag.key),
+                project_key: Some(project.key.clone()),
+                flag_key: Some(flag.key.clone()),
+                before: Some(before),
+                comment,
+                ..AuditRecord::default()
+            },
         )
         .await?;
-        record_delete(connection, config.environment_id, &flag.key, version).await?;
-    }
-    flags::delete(connection, flag.id).await?;
-    audit::append(
-        connection,
-        caller,
-        AuditRecord {
-            action: "flag.delete",
-            resource: resource(project, None, &flag.key),
-            project_key: Some(project.key.clone()),
-            flag_key: Some(flag.key.clone()),
-            before: Some(before),
-            comment,
-            ..AuditRecord::default()
-        },
-    )
-    .await?;
     Ok(())
 }
 
 /// 409 when another live flag in one of the environments has this flag as prerequisite.
 async fn refuse_if_prerequisite(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigRead,
     flag: &FlagRow,
     configs: &[FlagEnvironmentRow],
     outcome: &str,
 ) -> ApiResult<()> {
     for config in configs {
-        let dependants: Vec<String> = flags::sdk_flags(connection, config.environment_id)
+        let dependants: Vec<String> = session
+            .sdk_flags(config.environment_id)
             .await?
             .into_iter()
             .filter(|other| {
@@ -402,34 +387,34 @@ pub fn sdk_json(flag: &Flag) -> Value {
 }
 
 async fn record_upsert(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigWrite,
     environment_id: Uuid,
     flag: &Flag,
 ) -> Result<(), StoreError> {
-    changes::record(
-        connection,
-        environment_id,
-        ChangeKind::FlagUpsert,
-        &flag.key,
-        flag.version as i64,
-        serde_json::to_vec(flag).expect("a flag always serializes"),
-    )
-    .await
+    session
+        .record_change(
+            environment_id,
+            ChangeKind::FlagUpsert,
+            &flag.key,
+            flag.version as i64,
+            serde_json::to_vec(flag).expect("a flag always serializes"),
+        )
+        .await
 }
 
 async fn record_delete(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigWrite,
     environment_id: Uuid,
     key: &str,
     version: i64,
 ) -> Result<(), StoreError> {
-    changes::record(
-        connection,
-        environment_id,
-        ChangeKind::FlagDeleted,
-        key,
-        version,
-        Vec::new(),
-    )
-    .await
+    session
+        .record_change(
+            environment_id,
+            ChangeKind::FlagDeleted,
+            key,
+            version,
+            Vec::new(),
+        )
+        .await
 }

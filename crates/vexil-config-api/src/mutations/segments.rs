@@ -1,20 +1,16 @@
 //! Segment changes: creation, replacement and deletion in one environment, with versions,
 //! FlagSync changes and audit entries.
 
-use sqlx::PgConnection;
 use vexil_eval::{Clause, Segment};
 
 use super::validation;
 use crate::audit::AuditRecord;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::store::audit;
-use crate::store::changes;
-use crate::store::flags;
 use crate::store::kinds::{ChangeKind, ItemKind};
+use crate::store::params::SegmentFields;
 use crate::store::rows::{Environment, Project, SegmentRow};
-use crate::store::segments::{self, SegmentFields};
-use crate::store::StoreError;
+use crate::store::{ConfigRead, ConfigWrite, StoreError};
 use crate::views::SegmentView;
 
 pub fn resource(project: &Project, environment: &Environment, key: &str) -> String {
@@ -26,7 +22,7 @@ pub fn resource(project: &Project, environment: &Environment, key: &str) -> Stri
 
 /// Creates a segment, continuing after the tombstone of an earlier one with the same key.
 pub async fn create(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigWrite,
     caller: &Caller,
     project: &Project,
     environment: &Environment,
@@ -34,16 +30,17 @@ pub async fn create(
     mut segment: Segment,
     comment: String,
 ) -> ApiResult<SegmentRow> {
-    let version =
-        flags::take_tombstone(connection, environment.id, ItemKind::Segment, &segment.key)
-            .await?
-            .unwrap_or(0)
-            + 1;
+    let version = session
+        .take_tombstone(environment.id, ItemKind::Segment, &segment.key)
+        .await?
+        .unwrap_or(0)
+        + 1;
     segment.version = version as u64;
     segment.deleted = false;
-    let others = others_if_referenced(connection, environment, &segment).await?;
+    let others = others_if_referenced(session, environment, &segment).await?;
     validation::segment(&segment, &others)?;
-    let row = segments::insert(connection, environment.id, fields, version, &segment)
+    let row = session
+        .insert_segment(environment.id, fields, version, &segment)
         .await?
         .ok_or_else(|| {
             ApiError::conflict(format!(
@@ -51,29 +48,29 @@ pub async fn create(
                 environment.key, segment.key
             ))
         })?;
-    record_upsert(connection, environment, &row).await?;
-    audit::append(
-        connection,
-        caller,
-        AuditRecord {
-            action: "segment.create",
-            resource: resource(project, environment, &row.key),
-            project_key: Some(project.key.clone()),
-            environment_key: Some(environment.key.clone()),
-            segment_key: Some(row.key.clone()),
-            after: Some(SegmentView::new(&row).to_json()),
-            comment,
-            ..AuditRecord::default()
-        },
-    )
-    .await?;
+    record_upsert(session, environment, &row).await?;
+    session
+        .append_audit(
+            caller,
+            AuditRecord {
+                action: "segment.create",
+                resource: resource(project, environment, &row.key),
+                project_key: Some(project.key.clone()),
+                environment_key: Some(environment.key.clone()),
+                segment_key: Some(row.key.clone()),
+                after: Some(SegmentView::new(&row).to_json()),
+                comment,
+                ..AuditRecord::default()
+            },
+        )
+        .await?;
     Ok(row)
 }
 
 /// Replaces a segment's content and fields as its next version.
 #[allow(clippy::too_many_arguments)]
 pub async fn save(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigWrite,
     caller: &Caller,
     action: &'static str,
     project: &Project,
@@ -87,39 +84,41 @@ pub async fn save(
     segment.key = current.key.clone();
     segment.version = version as u64;
     segment.deleted = false;
-    let others = others_if_referenced(connection, environment, &segment).await?;
+    let others = others_if_referenced(session, environment, &segment).await?;
     validation::segment(&segment, &others)?;
-    let row = segments::update(connection, current.id, fields, version, &segment).await?;
-    record_upsert(connection, environment, &row).await?;
-    audit::append(
-        connection,
-        caller,
-        AuditRecord {
-            action,
-            resource: resource(project, environment, &row.key),
-            project_key: Some(project.key.clone()),
-            environment_key: Some(environment.key.clone()),
-            segment_key: Some(row.key.clone()),
-            before: Some(SegmentView::new(current).to_json()),
-            after: Some(SegmentView::new(&row).to_json()),
-            comment,
-            ..AuditRecord::default()
-        },
-    )
-    .await?;
+    let row = session
+        .update_segment(current.id, fields, version, &segment)
+        .await?;
+    record_upsert(session, environment, &row).await?;
+    session
+        .append_audit(
+            caller,
+            AuditRecord {
+                action,
+                resource: resource(project, environment, &row.key),
+                project_key: Some(project.key.clone()),
+                environment_key: Some(environment.key.clone()),
+                segment_key: Some(row.key.clone()),
+                before: Some(SegmentView::new(current).to_json()),
+                after: Some(SegmentView::new(&row).to_json()),
+                comment,
+                ..AuditRecord::default()
+            },
+        )
+        .await?;
     Ok(row)
 }
 
 /// Deletes a segment no flag or segment refers to, leaving a tombstone version.
 pub async fn delete(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigWrite,
     caller: &Caller,
     project: &Project,
     environment: &Environment,
     current: &SegmentRow,
     comment: String,
 ) -> ApiResult<()> {
-    let users = users_of(connection, environment, &current.key).await?;
+    let users = users_of(session, environment, &current.key).await?;
     if !users.is_empty() {
         return Err(ApiError::conflict(format!(
             "segment `{}` cannot be deleted: {} refer to it",
@@ -128,45 +127,40 @@ pub async fn delete(
         )));
     }
     let version = current.version + 1;
-    flags::put_tombstone(
-        connection,
-        environment.id,
-        ItemKind::Segment,
-        &current.key,
-        version,
-    )
-    .await?;
-    segments::delete(connection, current.id).await?;
-    changes::record(
-        connection,
-        environment.id,
-        ChangeKind::SegmentDeleted,
-        &current.key,
-        version,
-        Vec::new(),
-    )
-    .await?;
-    audit::append(
-        connection,
-        caller,
-        AuditRecord {
-            action: "segment.delete",
-            resource: resource(project, environment, &current.key),
-            project_key: Some(project.key.clone()),
-            environment_key: Some(environment.key.clone()),
-            segment_key: Some(current.key.clone()),
-            before: Some(SegmentView::new(current).to_json()),
-            comment,
-            ..AuditRecord::default()
-        },
-    )
-    .await?;
+    session
+        .put_tombstone(environment.id, ItemKind::Segment, &current.key, version)
+        .await?;
+    session.delete_segment(current.id).await?;
+    session
+        .record_change(
+            environment.id,
+            ChangeKind::SegmentDeleted,
+            &current.key,
+            version,
+            Vec::new(),
+        )
+        .await?;
+    session
+        .append_audit(
+            caller,
+            AuditRecord {
+                action: "segment.delete",
+                resource: resource(project, environment, &current.key),
+                project_key: Some(project.key.clone()),
+                environment_key: Some(environment.key.clone()),
+                segment_key: Some(current.key.clone()),
+                before: Some(SegmentView::new(current).to_json()),
+                comment,
+                ..AuditRecord::default()
+            },
+        )
+        .await?;
     Ok(())
 }
 
 /// The environment's other segments, when this one's rules refer to segments.
 async fn others_if_referenced(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigRead,
     environment: &Environment,
     segment: &Segment,
 ) -> ApiResult<Vec<Segment>> {
@@ -177,7 +171,8 @@ async fn others_if_referenced(
     if !refers {
         return Ok(Vec::new());
     }
-    Ok(segments::list(connection, environment.id)
+    Ok(session
+        .list_segments(environment.id)
         .await?
         .iter()
         .filter(|row| row.key != segment.key)
@@ -187,7 +182,7 @@ async fn others_if_referenced(
 
 /// Flags and segments whose clauses match on segment `key`, named for an error message.
 async fn users_of(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigRead,
     environment: &Environment,
     key: &str,
 ) -> ApiResult<Vec<String>> {
@@ -198,7 +193,8 @@ async fn users_of(
                 .iter()
                 .any(|value| value.as_str() == Some(key))
     };
-    let mut users: Vec<String> = flags::sdk_flags(connection, environment.id)
+    let mut users: Vec<String> = session
+        .sdk_flags(environment.id)
         .await?
         .iter()
         .filter(|flag| {
@@ -209,7 +205,8 @@ async fn users_of(
         .map(|flag| format!("flag `{}`", flag.key))
         .collect();
     users.extend(
-        segments::list(connection, environment.id)
+        session
+            .list_segments(environment.id)
             .await?
             .iter()
             .filter(|row| row.key != key)
@@ -229,18 +226,18 @@ fn is_segment_match(clause: &Clause) -> bool {
 }
 
 async fn record_upsert(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigWrite,
     environment: &Environment,
     row: &SegmentRow,
 ) -> Result<(), StoreError> {
     let segment = row.sdk_segment();
-    changes::record(
-        connection,
-        environment.id,
-        ChangeKind::SegmentUpsert,
-        &segment.key,
-        row.version,
-        serde_json::to_vec(&segment).expect("a segment always serializes"),
-    )
-    .await
+    session
+        .record_change(
+            environment.id,
+            ChangeKind::SegmentUpsert,
+            &segment.key,
+            row.version,
+            serde_json::to_vec(&segment).expect("a segment always serializes"),
+        )
+        .await
 }

@@ -1,15 +1,14 @@
 //! Changing one environment's targeting of a flag with semantic instructions: the one
 //! path shared by PATCH, applied approval requests and scheduled changes.
 
-use sqlx::PgConnection;
 use vexil_eval::Flag;
 
 use super::flags::{save_targeting, TargetingChange};
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::instructions::{apply_flag_instructions, FlagInstruction};
-use crate::store::flags;
 use crate::store::rows::{Environment, FlagRow, Project};
+use crate::store::ConfigWrite;
 
 /// Critical environments take flag changes only through approval requests, except from
 /// admin tokens allowed to bypass approvals.
@@ -31,7 +30,7 @@ pub fn refuse_direct_write(caller: &Caller, environment: &Environment) -> ApiRes
 /// none, and stores the result as the next version.
 #[allow(clippy::too_many_arguments)]
 pub async fn apply_instructions(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigWrite,
     caller: &Caller,
     project: &Project,
     environment: &Environment,
@@ -43,7 +42,8 @@ pub async fn apply_instructions(
     if instructions.is_empty() {
         return Err(ApiError::invalid_field("instructions", "must not be empty"));
     }
-    let current = flags::environment_config_for_update(connection, flag.id, environment.id)
+    let current = session
+        .flag_environment_config_for_update(flag.id, environment.id)
         .await?
         .ok_or_else(|| {
             ApiError::not_found(format!(
@@ -62,7 +62,7 @@ pub async fn apply_instructions(
             },
         )?;
     save_targeting(
-        connection,
+        session,
         TargetingChange {
             action,
             comment,

@@ -15,7 +15,6 @@ use super::lookup;
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::flags;
 use crate::store::rows::{Environment, FlagRow};
 
 /// The window stale flags are judged on (issue 5: "over the last 7 days").
@@ -314,8 +313,8 @@ async fn contexts(
     let parameters = query(parameters)?;
     let limit = super::page_limit(parameters.limit)?;
     let environment = {
-        let mut connection = state.pool.acquire().await?;
-        lookup::project_environment(&mut connection, &project_key, &environment_key)
+        let mut session = state.store.read().await?;
+        lookup::project_environment(&mut *session, &project_key, &environment_key)
             .await?
             .1
     };
@@ -394,13 +393,14 @@ async fn stale(
         ));
     }
     let (environment, candidates) = {
-        let mut connection = state.pool.acquire().await?;
+        let mut session = state.store.read().await?;
         let (project, environment) =
-            lookup::project_environment(&mut connection, &project_key, &parameters.environment)
+            lookup::project_environment(&mut *session, &project_key, &parameters.environment)
                 .await?;
         let cutoff = OffsetDateTime::now_utc() - Duration::days(threshold_days);
-        let candidates =
-            flags::temporary_created_before(&mut connection, project.id, cutoff).await?;
+        let candidates = session
+            .temporary_flags_created_before(project.id, cutoff)
+            .await?;
         (environment, candidates)
     };
     let mut items = Vec::new();
@@ -453,10 +453,10 @@ async fn environment_and_flag(
     environment_key: &str,
     flag_key: &str,
 ) -> ApiResult<(Environment, FlagRow)> {
-    let mut connection = state.pool.acquire().await?;
+    let mut session = state.store.read().await?;
     let (project, environment) =
-        lookup::project_environment(&mut connection, project_key, environment_key).await?;
-    let flag = lookup::flag(&mut connection, &project, flag_key).await?;
+        lookup::project_environment(&mut *session, project_key, environment_key).await?;
+    let flag = lookup::flag(&mut *session, &project, flag_key).await?;
     Ok((environment, flag))
 }
 

@@ -8,7 +8,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 use super::json::JsonBody;
@@ -19,9 +18,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::instructions::FlagInstruction;
 use crate::mutations::targeting::apply_instructions;
 use crate::state::AppState;
-use crate::store::approvals::{self, NewRequest};
-use crate::store::audit;
+use crate::store::params::NewRequest;
 use crate::store::rows::{ApprovalRequest, Environment, FlagRow, Project};
+use crate::store::ConfigWrite;
 use crate::views::json;
 
 const BASE: &str = "/projects/{project}/flags/{flag}/approval-requests";
@@ -60,12 +59,12 @@ async fn create(
     caller
         .actor
         .require_environment(Role::Writer, &project_key, &body.environment_key)?;
-    let mut transaction = state.pool.begin().await?;
+    let mut session = state.store.write().await?;
     let (project, environment) =
-        lookup::project_environment(&mut transaction, &project_key, &body.environment_key).await?;
-    let flag = lookup::flag_for_update(&mut transaction, &project, &flag_key).await?;
+        lookup::project_environment(&mut *session, &project_key, &body.environment_key).await?;
+    let flag = lookup::flag_for_update(&mut *session, &project, &flag_key).await?;
     dry_run(
-        &mut transaction,
+        &mut *session,
         &caller,
         &project,
         &environment,
@@ -74,21 +73,19 @@ async fn create(
     )
     .await?;
     let instructions = serde_json::to_value(&body.instructions).expect("instructions serialize");
-    let id = approvals::insert(
-        &mut transaction,
-        &NewRequest {
+    let id = session
+        .insert_approval(&NewRequest {
             flag_id: flag.id,
             environment_id: environment.id,
             instructions: &instructions,
             comment: &body.comment,
             requested_by_token_id: caller.actor.token_id,
             requested_by_name: &caller.actor.name,
-        },
-    )
-    .await?;
-    let request = find(&mut transaction, &flag, id).await?;
+        })
+        .await?;
+    let request = find(&mut *session, &flag, id).await?;
     record(
-        &mut transaction,
+        &mut *session,
         &caller,
         "approval.create",
         &project,
@@ -96,23 +93,23 @@ async fn create(
         body.comment,
     )
     .await?;
-    transaction.commit().await?;
+    session.commit().await?;
     Ok((StatusCode::CREATED, Json(request)))
 }
 
 /// Applies the instructions in a savepoint that is rolled back, so a request that could
 /// not be applied now is refused with the same errors a direct change would get.
 async fn dry_run(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigWrite,
     caller: &Caller,
     project: &Project,
     environment: &Environment,
     flag: &FlagRow,
     instructions: &[FlagInstruction],
 ) -> ApiResult<()> {
-    let mut savepoint = connection.begin().await?;
+    session.savepoint().await?;
     let outcome = apply_instructions(
-        &mut savepoint,
+        &mut *session,
         caller,
         project,
         environment,
@@ -122,16 +119,17 @@ async fn dry_run(
         String::new(),
     )
     .await;
-    savepoint.rollback().await?;
+    session.rollback_to_savepoint().await?;
     outcome.map(|_| ())
 }
 
 async fn find(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigWrite,
     flag: &FlagRow,
     id: Uuid,
 ) -> ApiResult<ApprovalRequest> {
-    approvals::find_for_update(connection, flag.id, id)
+    session
+        .find_approval_for_update(flag.id, id)
         .await?
         .ok_or_else(|| {
             ApiError::not_found(format!(
@@ -142,31 +140,31 @@ async fn find(
 }
 
 async fn record(
-    connection: &mut PgConnection,
+    session: &mut dyn ConfigWrite,
     caller: &Caller,
     action: &'static str,
     project: &Project,
     request: &ApprovalRequest,
     comment: String,
 ) -> ApiResult<()> {
-    audit::append(
-        connection,
-        caller,
-        AuditRecord {
-            action,
-            resource: format!(
-                "projects/{}/flags/{}/approval-requests/{}",
-                project.key, request.flag_key, request.id
-            ),
-            project_key: Some(project.key.clone()),
-            environment_key: Some(request.environment_key.clone()),
-            flag_key: Some(request.flag_key.clone()),
-            after: Some(json(request)),
-            comment,
-            ..AuditRecord::default()
-        },
-    )
-    .await?;
+    session
+        .append_audit(
+            caller,
+            AuditRecord {
+                action,
+                resource: format!(
+                    "projects/{}/flags/{}/approval-requests/{}",
+                    project.key, request.flag_key, request.id
+                ),
+                project_key: Some(project.key.clone()),
+                environment_key: Some(request.environment_key.clone()),
+                flag_key: Some(request.flag_key.clone()),
+                after: Some(json(request)),
+                comment,
+                ..AuditRecord::default()
+            },
+        )
+        .await?;
     Ok(())
 }
 
@@ -188,10 +186,11 @@ async fn list(
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<RequestList>> {
     caller.actor.require_project(Role::Reader, &project_key)?;
-    let mut connection = state.pool.acquire().await?;
-    let project = lookup::project(&mut connection, &project_key).await?;
-    let flag = lookup::flag(&mut connection, &project, &flag_key).await?;
-    let items = approvals::list(&state.pool, flag.id, query.status.as_deref())
+    let mut session = state.store.read().await?;
+    let project = lookup::project(&mut *session, &project_key).await?;
+    let flag = lookup::flag(&mut *session, &project, &flag_key).await?;
+    let items = session
+        .list_approvals(flag.id, query.status.as_deref())
         .await?
         .into_iter()
         .filter(|request| caller.actor.can_see_environment(&request.environment_key))
@@ -227,10 +226,10 @@ async fn review(
     JsonBody(body): JsonBody<Review>,
 ) -> ApiResult<Json<ApprovalRequest>> {
     let id = request_id(&id)?;
-    let mut transaction = state.pool.begin().await?;
-    let project = lookup::project(&mut transaction, &project_key).await?;
-    let flag = lookup::flag(&mut transaction, &project, &flag_key).await?;
-    let request = find(&mut transaction, &flag, id).await?;
+    let mut session = state.store.write().await?;
+    let project = lookup::project(&mut *session, &project_key).await?;
+    let flag = lookup::flag(&mut *session, &project, &flag_key).await?;
+    let request = find(&mut *session, &flag, id).await?;
     caller
         .actor
         .require_environment(Role::Writer, &project_key, &request.environment_key)?;
@@ -249,18 +248,18 @@ async fn review(
         Decision::Approve => ("approved", "approval.approve"),
         Decision::Decline => ("declined", "approval.decline"),
     };
-    approvals::review(
-        &mut transaction,
-        id,
-        status,
-        caller.actor.token_id,
-        &caller.actor.name,
-        &body.comment,
-    )
-    .await?;
-    let request = find(&mut transaction, &flag, id).await?;
+    session
+        .review_approval(
+            id,
+            status,
+            caller.actor.token_id,
+            &caller.actor.name,
+            &body.comment,
+        )
+        .await?;
+    let request = find(&mut *session, &flag, id).await?;
     record(
-        &mut transaction,
+        &mut *session,
         &caller,
         action,
         &project,
@@ -268,7 +267,7 @@ async fn review(
         body.comment,
     )
     .await?;
-    transaction.commit().await?;
+    session.commit().await?;
     Ok(Json(request))
 }
 
@@ -285,10 +284,10 @@ async fn apply(
     Path((project_key, flag_key, id)): Path<(String, String, String)>,
 ) -> ApiResult<Json<Applied>> {
     let id = request_id(&id)?;
-    let mut transaction = state.pool.begin().await?;
-    let project = lookup::project(&mut transaction, &project_key).await?;
-    let flag = lookup::flag_for_update(&mut transaction, &project, &flag_key).await?;
-    let request = find(&mut transaction, &flag, id).await?;
+    let mut session = state.store.write().await?;
+    let project = lookup::project(&mut *session, &project_key).await?;
+    let flag = lookup::flag_for_update(&mut *session, &project, &flag_key).await?;
+    let request = find(&mut *session, &flag, id).await?;
     caller
         .actor
         .require_environment(Role::Writer, &project_key, &request.environment_key)?;
@@ -299,10 +298,10 @@ async fn apply(
         )));
     }
     let environment =
-        lookup::environment(&mut transaction, &project, &request.environment_key).await?;
+        lookup::environment(&mut *session, &project, &request.environment_key).await?;
     let instructions = decode_instructions(&request.instructions)?;
     let updated = apply_instructions(
-        &mut transaction,
+        &mut *session,
         &caller,
         &project,
         &environment,
@@ -312,10 +311,10 @@ async fn apply(
         request.comment.clone(),
     )
     .await?;
-    approvals::mark_applied(&mut transaction, id).await?;
-    let request = find(&mut transaction, &flag, id).await?;
+    session.mark_approval_applied(id).await?;
+    let request = find(&mut *session, &flag, id).await?;
     record(
-        &mut transaction,
+        &mut *session,
         &caller,
         "approval.apply",
         &project,
@@ -323,7 +322,7 @@ async fn apply(
         String::new(),
     )
     .await?;
-    transaction.commit().await?;
+    session.commit().await?;
     Ok(Json(Applied {
         request,
         flag: updated,

@@ -11,7 +11,7 @@ use crate::audit::{AuditEntry, Verification};
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::audit::{self, AuditFilter};
+use crate::store::params::AuditFilter;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -79,8 +79,8 @@ async fn list(
         before_sequence: query.before_sequence,
         limit,
     };
-    state.sequencer.flush().await;
-    let items = audit::list(&state.pool, &filter).await?;
+    state.store.flush().await;
+    let items = state.store.read().await?.list_audit(&filter).await?;
     let next_before_sequence = if items.len() as i64 == limit {
         items.last().map(|entry| entry.sequence)
     } else {
@@ -111,6 +111,6 @@ fn narrow(
 
 async fn verify(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Verification>> {
     caller.actor.require(Role::Reader)?;
-    state.sequencer.flush().await;
-    Ok(Json(audit::verify(&state.pool).await?))
+    state.store.flush().await;
+    Ok(Json(state.store.read().await?.verify_audit().await?))
 }

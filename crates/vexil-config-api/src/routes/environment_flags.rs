@@ -18,7 +18,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::mutations::flags::{save_targeting, TargetingChange};
 use crate::mutations::targeting::refuse_direct_write;
 use crate::state::AppState;
-use crate::store::flags;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route(
@@ -35,11 +34,11 @@ async fn read(
     caller
         .actor
         .require_environment(Role::Reader, &project_key, &environment_key)?;
-    let mut connection = state.pool.acquire().await?;
+    let mut session = state.store.read().await?;
     let (project, environment) =
-        lookup::project_environment(&mut connection, &project_key, &environment_key).await?;
-    let flag = lookup::flag(&mut connection, &project, &flag_key).await?;
-    let row = lookup::targeting(&mut connection, &flag, &environment).await?;
+        lookup::project_environment(&mut *session, &project_key, &environment_key).await?;
+    let flag = lookup::flag(&mut *session, &project, &flag_key).await?;
+    let row = lookup::targeting(&mut *session, &flag, &environment).await?;
     Ok(with_etag(flag.sdk_flag(&row)))
 }
 
@@ -80,12 +79,13 @@ async fn replace(
             "does not match the flag in the path",
         ));
     }
-    let mut transaction = state.pool.begin().await?;
+    let mut session = state.store.write().await?;
     let (project, environment) =
-        lookup::project_environment(&mut transaction, &project_key, &environment_key).await?;
+        lookup::project_environment(&mut *session, &project_key, &environment_key).await?;
     refuse_direct_write(&caller, &environment)?;
-    let flag = lookup::flag_for_update(&mut transaction, &project, &flag_key).await?;
-    let current = flags::environment_config_for_update(&mut transaction, flag.id, environment.id)
+    let flag = lookup::flag_for_update(&mut *session, &project, &flag_key).await?;
+    let current = session
+        .flag_environment_config_for_update(flag.id, environment.id)
         .await?
         .ok_or_else(|| ApiError::not_found("the flag has no targeting in this environment"))?;
     let current_flag = flag.sdk_flag(&current);
@@ -109,7 +109,7 @@ async fn replace(
         }
     }
     let stored = save_targeting(
-        &mut transaction,
+        &mut *session,
         TargetingChange {
             action: "flag.replace",
             comment: String::new(),
@@ -122,6 +122,6 @@ async fn replace(
         targeting,
     )
     .await?;
-    transaction.commit().await?;
+    session.commit().await?;
     Ok(with_etag(stored))
 }

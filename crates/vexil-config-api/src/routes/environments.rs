@@ -17,9 +17,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::mutations::environments::{self as mutations, IssuedCredential};
 use crate::mutations::validation;
 use crate::state::AppState;
-use crate::store::audit;
-use crate::store::credentials;
-use crate::store::environments;
 use crate::store::kinds::CredentialKind;
 use crate::store::rows::{Credential, Environment};
 use crate::views::json;
@@ -52,9 +49,10 @@ async fn list(
     Path(project_key): Path<String>,
 ) -> ApiResult<Json<EnvironmentList>> {
     caller.actor.require_project(Role::Reader, &project_key)?;
-    let mut connection = state.pool.acquire().await?;
-    let project = lookup::project(&mut connection, &project_key).await?;
-    let items = environments::list(&mut connection, project.id)
+    let mut session = state.store.read().await?;
+    let project = lookup::project(&mut *session, &project_key).await?;
+    let items = session
+        .list_environments(project.id)
         .await?
         .into_iter()
         .filter(|environment| caller.actor.can_see_environment(&environment.key))
@@ -82,10 +80,10 @@ async fn create(
         .require_environment(Role::Admin, &project_key, &body.key)?;
     validation::key("key", &body.key)?;
     require_name(&body.name)?;
-    let mut transaction = state.pool.begin().await?;
-    let project = lookup::project(&mut transaction, &project_key).await?;
+    let mut session = state.store.write().await?;
+    let project = lookup::project(&mut *session, &project_key).await?;
     let (environment, keys) = mutations::create(
-        &mut transaction,
+        &mut *session,
         &caller,
         &project,
         &body.key,
@@ -93,7 +91,7 @@ async fn create(
         body.critical,
     )
     .await?;
-    transaction.commit().await?;
+    session.commit().await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedEnvironment { environment, keys }),
@@ -116,10 +114,10 @@ async fn read(
     caller
         .actor
         .require_environment(Role::Reader, &project_key, &environment_key)?;
-    let mut connection = state.pool.acquire().await?;
+    let mut session = state.store.read().await?;
     let (_, environment) =
-        lookup::project_environment(&mut connection, &project_key, &environment_key).await?;
-    let keys = credentials::list(&mut connection, environment.id).await?;
+        lookup::project_environment(&mut *session, &project_key, &environment_key).await?;
+    let keys = session.list_credentials(environment.id).await?;
     Ok(Json(EnvironmentWithKeys { environment, keys }))
 }
 
@@ -139,33 +137,33 @@ async fn update(
     caller
         .actor
         .require_environment(Role::Admin, &project_key, &environment_key)?;
-    let mut transaction = state.pool.begin().await?;
-    let project = lookup::project(&mut transaction, &project_key).await?;
-    let before = lookup::environment(&mut transaction, &project, &environment_key).await?;
+    let mut session = state.store.write().await?;
+    let project = lookup::project(&mut *session, &project_key).await?;
+    let before = lookup::environment(&mut *session, &project, &environment_key).await?;
     let name = body.name.unwrap_or_else(|| before.name.clone());
     require_name(&name)?;
-    let after = environments::update(
-        &mut transaction,
-        before.id,
-        &name,
-        body.critical.unwrap_or(before.is_critical),
-    )
-    .await?;
-    audit::append(
-        &mut transaction,
-        &caller,
-        AuditRecord {
-            action: "environment.update",
-            resource: mutations::resource(&project, &environment_key),
-            project_key: Some(project_key.clone()),
-            environment_key: Some(environment_key.clone()),
-            before: Some(json(&before)),
-            after: Some(json(&after)),
-            ..AuditRecord::default()
-        },
-    )
-    .await?;
-    transaction.commit().await?;
+    let after = session
+        .update_environment(
+            before.id,
+            &name,
+            body.critical.unwrap_or(before.is_critical),
+        )
+        .await?;
+    session
+        .append_audit(
+            &caller,
+            AuditRecord {
+                action: "environment.update",
+                resource: mutations::resource(&project, &environment_key),
+                project_key: Some(project_key.clone()),
+                environment_key: Some(environment_key.clone()),
+                before: Some(json(&before)),
+                after: Some(json(&after)),
+                ..AuditRecord::default()
+            },
+        )
+        .await?;
+    session.commit().await?;
     Ok(Json(after))
 }
 
@@ -177,11 +175,11 @@ async fn remove(
     caller
         .actor
         .require_environment(Role::Admin, &project_key, &environment_key)?;
-    let mut transaction = state.pool.begin().await?;
+    let mut session = state.store.write().await?;
     let (project, environment) =
-        lookup::project_environment(&mut transaction, &project_key, &environment_key).await?;
-    mutations::delete(&mut transaction, &caller, &project, &environment).await?;
-    transaction.commit().await?;
+        lookup::project_environment(&mut *session, &project_key, &environment_key).await?;
+    mutations::delete(&mut *session, &caller, &project, &environment).await?;
+    session.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -220,11 +218,11 @@ async fn rotate(
             ));
         }
     }
-    let mut transaction = state.pool.begin().await?;
+    let mut session = state.store.write().await?;
     let (project, environment) =
-        lookup::project_environment(&mut transaction, &project_key, &environment_key).await?;
+        lookup::project_environment(&mut *session, &project_key, &environment_key).await?;
     let issued = mutations::rotate_key(
-        &mut transaction,
+        &mut *session,
         &caller,
         &project,
         &environment,
@@ -232,7 +230,7 @@ async fn rotate(
         rotation.old_key_expires_at,
     )
     .await?;
-    transaction.commit().await?;
+    session.commit().await?;
     Ok((StatusCode::CREATED, Json(issued)))
 }
 
@@ -247,11 +245,11 @@ async fn revoke(
     caller
         .actor
         .require_environment(Role::Admin, &project_key, &environment_key)?;
-    let mut transaction = state.pool.begin().await?;
+    let mut session = state.store.write().await?;
     let (project, environment) =
-        lookup::project_environment(&mut transaction, &project_key, &environment_key).await?;
+        lookup::project_environment(&mut *session, &project_key, &environment_key).await?;
     let credential =
-        mutations::revoke_key(&mut transaction, &caller, &project, &environment, key_id).await?;
-    transaction.commit().await?;
+        mutations::revoke_key(&mut *session, &caller, &project, &environment, key_id).await?;
+    session.commit().await?;
     Ok(Json(credential))
 }

@@ -17,7 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::instructions::FlagInstruction;
 use crate::mutations::{flags as mutations, targeting, validation, variations};
 use crate::state::AppState;
-use crate::store::flags::{self, FlagFields, FlagFilter};
+use crate::store::params::{FlagFields, FlagFilter};
 use crate::store::rows::Variation;
 use crate::views::FlagView;
 
@@ -62,7 +62,8 @@ async fn list(
     if offset < 0 {
         return Err(ApiError::invalid_field("offset", "must not be negative"));
     }
-    let project = lookup::project(&mut *state.pool.acquire().await?, &project_key).await?;
+    let mut session = state.store.read().await?;
+    let project = lookup::project(&mut *session, &project_key).await?;
     let filter = FlagFilter {
         tag: query.tag,
         text: query.q,
@@ -70,7 +71,7 @@ async fn list(
         limit,
         offset,
     };
-    let (rows, total_count) = flags::list(&state.pool, project.id, &filter).await?;
+    let (rows, total_count) = session.list_flags(project.id, &filter).await?;
     let list = FlagList {
         items: rows.iter().map(FlagView::project_fields).collect(),
         total_count,
@@ -205,10 +206,10 @@ async fn create(
             ));
         }
     }
-    let mut transaction = state.pool.begin().await?;
-    let project = lookup::project(&mut transaction, &project_key).await?;
+    let mut session = state.store.write().await?;
+    let project = lookup::project(&mut *session, &project_key).await?;
     let flag = mutations::create(
-        &mut transaction,
+        &mut *session,
         &caller,
         &project,
         &key,
@@ -217,8 +218,8 @@ async fn create(
         off_variation,
     )
     .await?;
-    let environments = flags::environment_configs(&mut transaction, flag.id).await?;
-    transaction.commit().await?;
+    let environments = session.flag_environment_configs(flag.id).await?;
+    session.commit().await?;
     let view = visible(FlagView::with_environments(&flag, &environments), &caller);
     Ok((StatusCode::CREATED, Json(view.to_json())))
 }
@@ -241,10 +242,10 @@ async fn read(
     Path((project_key, flag_key)): Path<(String, String)>,
 ) -> ApiResult<Json<serde_json::Value>> {
     caller.actor.require_project(Role::Reader, &project_key)?;
-    let mut connection = state.pool.acquire().await?;
-    let project = lookup::project(&mut connection, &project_key).await?;
-    let flag = lookup::flag(&mut connection, &project, &flag_key).await?;
-    let environments = flags::environment_configs(&mut connection, flag.id).await?;
+    let mut session = state.store.read().await?;
+    let project = lookup::project(&mut *session, &project_key).await?;
+    let flag = lookup::flag(&mut *session, &project, &flag_key).await?;
+    let environments = session.flag_environment_configs(flag.id).await?;
     let view = visible(FlagView::with_environments(&flag, &environments), &caller);
     Ok(Json(view.to_json()))
 }
@@ -268,9 +269,9 @@ async fn replace(
             "only applies when creating a flag",
         ));
     }
-    let mut transaction = state.pool.begin().await?;
-    let project = lookup::project(&mut transaction, &project_key).await?;
-    let flag = lookup::flag_for_update(&mut transaction, &project, &flag_key).await?;
+    let mut session = state.store.write().await?;
+    let project = lookup::project(&mut *session, &project_key).await?;
+    let flag = lookup::flag_for_update(&mut *session, &project, &flag_key).await?;
     let variations = body
         .variations
         .clone()
@@ -278,17 +279,11 @@ async fn replace(
     let kind = body.kind.clone().unwrap_or_else(|| flag.kind.clone());
     let fields = body.fields(&variations, &kind)?;
     let comment = body.comment.clone();
-    let updated = mutations::update_project_fields(
-        &mut transaction,
-        &caller,
-        &project,
-        &flag,
-        &fields,
-        comment,
-    )
-    .await?;
-    let environments = flags::environment_configs(&mut transaction, flag.id).await?;
-    transaction.commit().await?;
+    let updated =
+        mutations::update_project_fields(&mut *session, &caller, &project, &flag, &fields, comment)
+            .await?;
+    let environments = session.flag_environment_configs(flag.id).await?;
+    session.commit().await?;
     let view = visible(
         FlagView::with_environments(&updated, &environments),
         &caller,
@@ -330,11 +325,11 @@ async fn set_archived(
 ) -> ApiResult<StatusCode> {
     caller.actor.require_project(Role::Writer, &project_key)?;
     let comment = body.map(|body| body.comment).unwrap_or_default();
-    let mut transaction = state.pool.begin().await?;
-    let project = lookup::project(&mut transaction, &project_key).await?;
-    let flag = lookup::flag_for_update(&mut transaction, &project, &flag_key).await?;
+    let mut session = state.store.write().await?;
+    let project = lookup::project(&mut *session, &project_key).await?;
+    let flag = lookup::flag_for_update(&mut *session, &project, &flag_key).await?;
     mutations::set_archived(
-        &mut transaction,
+        &mut *session,
         &caller,
         &project,
         &flag,
@@ -342,7 +337,7 @@ async fn set_archived(
         comment,
     )
     .await?;
-    transaction.commit().await?;
+    session.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -352,11 +347,11 @@ async fn remove(
     Path((project_key, flag_key)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     caller.actor.require_project(Role::Writer, &project_key)?;
-    let mut transaction = state.pool.begin().await?;
-    let project = lookup::project(&mut transaction, &project_key).await?;
-    let flag = lookup::flag_for_update(&mut transaction, &project, &flag_key).await?;
-    mutations::delete(&mut transaction, &caller, &project, &flag, String::new()).await?;
-    transaction.commit().await?;
+    let mut session = state.store.write().await?;
+    let project = lookup::project(&mut *session, &project_key).await?;
+    let flag = lookup::flag_for_update(&mut *session, &project, &flag_key).await?;
+    mutations::delete(&mut *session, &caller, &project, &flag, String::new()).await?;
+    session.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -379,13 +374,13 @@ async fn patch(
     caller
         .actor
         .require_environment(Role::Writer, &project_key, &body.environment_key)?;
-    let mut transaction = state.pool.begin().await?;
+    let mut session = state.store.write().await?;
     let (project, environment) =
-        lookup::project_environment(&mut transaction, &project_key, &body.environment_key).await?;
+        lookup::project_environment(&mut *session, &project_key, &body.environment_key).await?;
     targeting::refuse_direct_write(&caller, &environment)?;
-    let flag = lookup::flag_for_update(&mut transaction, &project, &flag_key).await?;
+    let flag = lookup::flag_for_update(&mut *session, &project, &flag_key).await?;
     let updated = targeting::apply_instructions(
-        &mut transaction,
+        &mut *session,
         &caller,
         &project,
         &environment,
@@ -395,6 +390,6 @@ async fn patch(
         body.comment,
     )
     .await?;
-    transaction.commit().await?;
+    session.commit().await?;
     Ok(Json(updated))
 }

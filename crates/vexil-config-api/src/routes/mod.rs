@@ -72,7 +72,7 @@ async fn no_route(request: Request) -> crate::error::ApiError {
 }
 
 /// A write's response waits until its change is numbered for FlagSync and its audit
-/// entry chained (`sequencer.rs`), so whoever reads after a write sees both.
+/// entry chained (`ConfigStore::flush`), so whoever reads after a write sees both.
 async fn flush_after_writes(
     State(state): State<AppState>,
     request: Request,
@@ -81,7 +81,7 @@ async fn flush_after_writes(
     let is_write = !request.method().is_safe();
     let response = next.run(request).await;
     if is_write && response.status().is_success() {
-        state.sequencer.flush().await;
+        state.store.flush().await;
     }
     response
 }

@@ -14,8 +14,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::mutations::environments::{self as environment_mutations, IssuedCredential};
 use crate::mutations::validation;
 use crate::state::AppState;
-use crate::store::audit;
-use crate::store::projects;
 use crate::store::rows::{Environment, Project};
 use crate::views::json;
 
@@ -35,7 +33,11 @@ struct ProjectList {
 
 async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<ProjectList>> {
     caller.actor.require(Role::Reader)?;
-    let items = projects::list(&state.pool)
+    let items = state
+        .store
+        .read()
+        .await?
+        .list_projects()
         .await?
         .into_iter()
         .filter(|project| caller.actor.can_see_project(&project.key))
@@ -89,42 +91,31 @@ async fn create(
     }
     validation::key("key", &body.key)?;
     require_name(&body.name)?;
-    let mut transaction = state.pool.begin().await?;
-    let project = projects::insert(
-        &mut transaction,
-        &body.key,
-        &body.name,
-        &body.description,
-        &body.tags,
-    )
-    .await?
-    .ok_or_else(|| ApiError::conflict(format!("a project `{}` already exists", body.key)))?;
-    audit::append(
-        &mut transaction,
-        &caller,
-        AuditRecord {
-            action: "project.create",
-            resource: format!("projects/{}", project.key),
-            project_key: Some(project.key.clone()),
-            after: Some(json(&project)),
-            ..AuditRecord::default()
-        },
-    )
-    .await?;
-    let mut environments = Vec::new();
-    for (key, name, is_critical) in DEFAULT_ENVIRONMENTS {
-        let (environment, keys) = environment_mutations::create(
-            &mut transaction,
+    let mut session = state.store.write().await?;
+    let project = session
+        .insert_project(&body.key, &body.name, &body.description, &body.tags)
+        .await?
+        .ok_or_else(|| ApiError::conflict(format!("a project `{}` already exists", body.key)))?;
+    session
+        .append_audit(
             &caller,
-            &project,
-            key,
-            name,
-            is_critical,
+            AuditRecord {
+                action: "project.create",
+                resource: format!("projects/{}", project.key),
+                project_key: Some(project.key.clone()),
+                after: Some(json(&project)),
+                ..AuditRecord::default()
+            },
         )
         .await?;
+    let mut environments = Vec::new();
+    for (key, name, is_critical) in DEFAULT_ENVIRONMENTS {
+        let (environment, keys) =
+            environment_mutations::create(&mut *session, &caller, &project, key, name, is_critical)
+                .await?;
         environments.push(CreatedEnvironment { environment, keys });
     }
-    transaction.commit().await?;
+    session.commit().await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedProject {
@@ -151,8 +142,8 @@ async fn read(
     Path(project_key): Path<String>,
 ) -> ApiResult<Json<Project>> {
     caller.actor.require_project(Role::Reader, &project_key)?;
-    let mut connection = state.pool.acquire().await?;
-    Ok(Json(lookup::project(&mut connection, &project_key).await?))
+    let mut session = state.store.read().await?;
+    Ok(Json(lookup::project(&mut *session, &project_key).await?))
 }
 
 #[derive(Deserialize)]
@@ -170,32 +161,32 @@ async fn update(
     JsonBody(body): JsonBody<ProjectUpdate>,
 ) -> ApiResult<Json<Project>> {
     caller.actor.require_project(Role::Admin, &project_key)?;
-    let mut transaction = state.pool.begin().await?;
-    let before = lookup::project(&mut transaction, &project_key).await?;
+    let mut session = state.store.write().await?;
+    let before = lookup::project(&mut *session, &project_key).await?;
     let name = body.name.unwrap_or_else(|| before.name.clone());
     require_name(&name)?;
-    let after = projects::update(
-        &mut transaction,
-        before.id,
-        &name,
-        body.description.as_deref().unwrap_or(&before.description),
-        body.tags.as_deref().unwrap_or(&before.tags),
-    )
-    .await?;
-    audit::append(
-        &mut transaction,
-        &caller,
-        AuditRecord {
-            action: "project.update",
-            resource: format!("projects/{project_key}"),
-            project_key: Some(project_key.clone()),
-            before: Some(json(&before)),
-            after: Some(json(&after)),
-            ..AuditRecord::default()
-        },
-    )
-    .await?;
-    transaction.commit().await?;
+    let after = session
+        .update_project(
+            before.id,
+            &name,
+            body.description.as_deref().unwrap_or(&before.description),
+            body.tags.as_deref().unwrap_or(&before.tags),
+        )
+        .await?;
+    session
+        .append_audit(
+            &caller,
+            AuditRecord {
+                action: "project.update",
+                resource: format!("projects/{project_key}"),
+                project_key: Some(project_key.clone()),
+                before: Some(json(&before)),
+                after: Some(json(&after)),
+                ..AuditRecord::default()
+            },
+        )
+        .await?;
+    session.commit().await?;
     Ok(Json(after))
 }
 
@@ -205,25 +196,25 @@ async fn remove(
     Path(project_key): Path<String>,
 ) -> ApiResult<StatusCode> {
     caller.actor.require_project(Role::Admin, &project_key)?;
-    let mut transaction = state.pool.begin().await?;
-    let project = lookup::project(&mut transaction, &project_key).await?;
-    let environments = crate::store::environments::list(&mut transaction, project.id).await?;
+    let mut session = state.store.write().await?;
+    let project = lookup::project(&mut *session, &project_key).await?;
+    let environments = session.list_environments(project.id).await?;
     for environment in &environments {
-        environment_mutations::delete(&mut transaction, &caller, &project, environment).await?;
+        environment_mutations::delete(&mut *session, &caller, &project, environment).await?;
     }
-    projects::delete(&mut transaction, project.id).await?;
-    audit::append(
-        &mut transaction,
-        &caller,
-        AuditRecord {
-            action: "project.delete",
-            resource: format!("projects/{project_key}"),
-            project_key: Some(project_key.clone()),
-            before: Some(json(&project)),
-            ..AuditRecord::default()
-        },
-    )
-    .await?;
-    transaction.commit().await?;
+    session.delete_project(project.id).await?;
+    session
+        .append_audit(
+            &caller,
+            AuditRecord {
+                action: "project.delete",
+                resource: format!("projects/{project_key}"),
+                project_key: Some(project_key.clone()),
+                before: Some(json(&project)),
+                ..AuditRecord::default()
+            },
+        )
+        .await?;
+    session.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -17,9 +17,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::instructions::{apply_flag_instructions, FlagInstruction};
 use crate::mutations::targeting::refuse_direct_write;
 use crate::state::AppState;
-use crate::store::audit;
+use crate::store::params::NewChange;
 use crate::store::rows::ScheduledChange;
-use crate::store::scheduled_changes::{self, NewChange};
 use crate::views::json;
 
 const BASE: &str = "/projects/{project}/flags/{flag}/scheduled-changes";
@@ -53,15 +52,15 @@ async fn create(
     if body.instructions.is_empty() {
         return Err(ApiError::invalid_field("instructions", "must not be empty"));
     }
-    let mut transaction = state.pool.begin().await?;
+    let mut session = state.store.write().await?;
     let (project, environment) =
-        lookup::project_environment(&mut transaction, &project_key, &body.environment_key).await?;
+        lookup::project_environment(&mut *session, &project_key, &body.environment_key).await?;
     // Scheduling a change is making it: critical environments need the same right.
     refuse_direct_write(&caller, &environment)?;
-    let flag = lookup::flag(&mut transaction, &project, &flag_key).await?;
+    let flag = lookup::flag(&mut *session, &project, &flag_key).await?;
     // Instructions that cannot apply to the flag as it is now are refused early; they are
     // applied (and validated) again against the flag as it is at `executeAt`.
-    let current = lookup::targeting(&mut transaction, &flag, &environment).await?;
+    let current = lookup::targeting(&mut *session, &flag, &environment).await?;
     apply_flag_instructions(&flag.sdk_flag(&current), &body.instructions, &mut || {
         Uuid::new_v4().to_string()
     })
@@ -72,9 +71,8 @@ async fn create(
         )
     })?;
     let instructions = serde_json::to_value(&body.instructions).expect("instructions serialize");
-    let id = scheduled_changes::insert(
-        &mut transaction,
-        &NewChange {
+    let id = session
+        .insert_scheduled_change(&NewChange {
             flag_id: flag.id,
             environment_id: environment.id,
             execute_at: body.execute_at,
@@ -82,30 +80,30 @@ async fn create(
             comment: &body.comment,
             created_by_token_id: caller.actor.token_id,
             created_by_name: &caller.actor.name,
-        },
-    )
-    .await?;
-    let change = scheduled_changes::list(&mut transaction, flag.id)
+        })
+        .await?;
+    let change = session
+        .list_scheduled_changes(flag.id)
         .await?
         .into_iter()
         .find(|change| change.id == id)
         .expect("the change was inserted in this transaction");
-    audit::append(
-        &mut transaction,
-        &caller,
-        AuditRecord {
-            action: "scheduled_change.create",
-            resource: format!("projects/{project_key}/flags/{flag_key}/scheduled-changes/{id}"),
-            project_key: Some(project_key.clone()),
-            environment_key: Some(environment.key.clone()),
-            flag_key: Some(flag_key.clone()),
-            after: Some(json(&change)),
-            comment: body.comment,
-            ..AuditRecord::default()
-        },
-    )
-    .await?;
-    transaction.commit().await?;
+    session
+        .append_audit(
+            &caller,
+            AuditRecord {
+                action: "scheduled_change.create",
+                resource: format!("projects/{project_key}/flags/{flag_key}/scheduled-changes/{id}"),
+                project_key: Some(project_key.clone()),
+                environment_key: Some(environment.key.clone()),
+                flag_key: Some(flag_key.clone()),
+                after: Some(json(&change)),
+                comment: body.comment,
+                ..AuditRecord::default()
+            },
+        )
+        .await?;
+    session.commit().await?;
     Ok((StatusCode::CREATED, Json(change)))
 }
 
@@ -120,10 +118,11 @@ async fn list(
     Path((project_key, flag_key)): Path<(String, String)>,
 ) -> ApiResult<Json<ChangeList>> {
     caller.actor.require_project(Role::Reader, &project_key)?;
-    let mut connection = state.pool.acquire().await?;
-    let project = lookup::project(&mut connection, &project_key).await?;
-    let flag = lookup::flag(&mut connection, &project, &flag_key).await?;
-    let items = scheduled_changes::list(&mut connection, flag.id)
+    let mut session = state.store.read().await?;
+    let project = lookup::project(&mut *session, &project_key).await?;
+    let flag = lookup::flag(&mut *session, &project, &flag_key).await?;
+    let items = session
+        .list_scheduled_changes(flag.id)
         .await?
         .into_iter()
         .filter(|change| caller.actor.can_see_environment(&change.environment_key))
@@ -140,10 +139,11 @@ async fn cancel(
     let id: Uuid = id
         .parse()
         .map_err(|_| ApiError::not_found(format!("no scheduled change `{id}`: ids are UUIDs")))?;
-    let mut transaction = state.pool.begin().await?;
-    let project = lookup::project(&mut transaction, &project_key).await?;
-    let flag = lookup::flag(&mut transaction, &project, &flag_key).await?;
-    let change = scheduled_changes::list(&mut transaction, flag.id)
+    let mut session = state.store.write().await?;
+    let project = lookup::project(&mut *session, &project_key).await?;
+    let flag = lookup::flag(&mut *session, &project, &flag_key).await?;
+    let change = session
+        .list_scheduled_changes(flag.id)
         .await?
         .into_iter()
         .find(|change| change.id == id)
@@ -151,7 +151,8 @@ async fn cancel(
     caller
         .actor
         .require_environment(Role::Writer, &project_key, &change.environment_key)?;
-    match scheduled_changes::cancel(&mut transaction, flag.id, id)
+    match session
+        .cancel_scheduled_change(flag.id, id)
         .await?
         .as_deref()
     {
@@ -163,18 +164,18 @@ async fn cancel(
             )))
         }
     }
-    audit::append(
-        &mut transaction,
-        &caller,
-        AuditRecord {
-            action: "scheduled_change.cancel",
-            resource: format!("projects/{project_key}/flags/{flag_key}/scheduled-changes/{id}"),
-            project_key: Some(project_key.clone()),
-            flag_key: Some(flag_key.clone()),
-            ..AuditRecord::default()
-        },
-    )
-    .await?;
-    transaction.commit().await?;
+    session
+        .append_audit(
+            &caller,
+            AuditRecord {
+                action: "scheduled_change.cancel",
+                resource: format!("projects/{project_key}/flags/{flag_key}/scheduled-changes/{id}"),
+                project_key: Some(project_key.clone()),
+                flag_key: Some(flag_key.clone()),
+                ..AuditRecord::default()
+            },
+        )
+        .await?;
+    session.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -19,8 +19,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::instructions::{apply_segment_instructions, SegmentInstruction};
 use crate::mutations::{segments as mutations, validation};
 use crate::state::AppState;
+use crate::store::params::SegmentFields;
 use crate::store::rows::SegmentRow;
-use crate::store::segments::{self, SegmentFields};
 use crate::views::SegmentView;
 
 pub fn routes() -> Router<AppState> {
@@ -48,10 +48,11 @@ async fn list(
     caller
         .actor
         .require_environment(Role::Reader, &project_key, &environment_key)?;
-    let mut connection = state.pool.acquire().await?;
+    let mut session = state.store.read().await?;
     let (_, environment) =
-        lookup::project_environment(&mut connection, &project_key, &environment_key).await?;
-    let items = segments::list(&mut connection, environment.id)
+        lookup::project_environment(&mut *session, &project_key, &environment_key).await?;
+    let items = session
+        .list_segments(environment.id)
         .await?
         .iter()
         .map(SegmentView::new)
@@ -124,11 +125,11 @@ async fn create(
         description: descriptive.description.as_deref().unwrap_or_default(),
         tags: descriptive.tags.as_deref().unwrap_or_default(),
     };
-    let mut transaction = state.pool.begin().await?;
+    let mut session = state.store.write().await?;
     let (project, environment) =
-        lookup::project_environment(&mut transaction, &project_key, &environment_key).await?;
+        lookup::project_environment(&mut *session, &project_key, &environment_key).await?;
     let row = mutations::create(
-        &mut transaction,
+        &mut *session,
         &caller,
         &project,
         &environment,
@@ -137,7 +138,7 @@ async fn create(
         descriptive.comment,
     )
     .await?;
-    transaction.commit().await?;
+    session.commit().await?;
     Ok((StatusCode::CREATED, with_etag(&row)))
 }
 
@@ -153,10 +154,10 @@ async fn read(
     caller
         .actor
         .require_environment(Role::Reader, &project_key, &environment_key)?;
-    let mut connection = state.pool.acquire().await?;
+    let mut session = state.store.read().await?;
     let (_, environment) =
-        lookup::project_environment(&mut connection, &project_key, &environment_key).await?;
-    let row = lookup::segment(&mut connection, &environment, &segment_key).await?;
+        lookup::project_environment(&mut *session, &project_key, &environment_key).await?;
+    let row = lookup::segment(&mut *session, &environment, &segment_key).await?;
     Ok(with_etag(&row))
 }
 
@@ -178,10 +179,10 @@ async fn replace(
             "does not match the segment in the path",
         ));
     }
-    let mut transaction = state.pool.begin().await?;
+    let mut session = state.store.write().await?;
     let (project, environment) =
-        lookup::project_environment(&mut transaction, &project_key, &environment_key).await?;
-    let current = lookup::segment_for_update(&mut transaction, &environment, &segment_key).await?;
+        lookup::project_environment(&mut *session, &project_key, &environment_key).await?;
+    let current = lookup::segment_for_update(&mut *session, &environment, &segment_key).await?;
     let body_version = object.contains_key("version").then_some(segment.version);
     etag::require_current(
         &format!("segment `{segment_key}`"),
@@ -200,7 +201,7 @@ async fn replace(
         tags: &tags,
     };
     let row = mutations::save(
-        &mut transaction,
+        &mut *session,
         &caller,
         "segment.replace",
         &project,
@@ -211,7 +212,7 @@ async fn replace(
         descriptive.comment,
     )
     .await?;
-    transaction.commit().await?;
+    session.commit().await?;
     Ok(with_etag(&row))
 }
 
@@ -235,10 +236,10 @@ async fn patch(
     if body.instructions.is_empty() {
         return Err(ApiError::invalid_field("instructions", "must not be empty"));
     }
-    let mut transaction = state.pool.begin().await?;
+    let mut session = state.store.write().await?;
     let (project, environment) =
-        lookup::project_environment(&mut transaction, &project_key, &environment_key).await?;
-    let current = lookup::segment_for_update(&mut transaction, &environment, &segment_key).await?;
+        lookup::project_environment(&mut *session, &project_key, &environment_key).await?;
+    let current = lookup::segment_for_update(&mut *session, &environment, &segment_key).await?;
     let mut new_rule_id = || uuid::Uuid::new_v4().to_string();
     let segment =
         apply_segment_instructions(&current.sdk_segment(), &body.instructions, &mut new_rule_id)
@@ -254,7 +255,7 @@ async fn patch(
         tags: &current.tags,
     };
     let row = mutations::save(
-        &mut transaction,
+        &mut *session,
         &caller,
         "segment.patch",
         &project,
@@ -265,7 +266,7 @@ async fn patch(
         body.comment,
     )
     .await?;
-    transaction.commit().await?;
+    session.commit().await?;
     Ok(with_etag(&row))
 }
 
@@ -277,12 +278,12 @@ async fn remove(
     caller
         .actor
         .require_environment(Role::Writer, &project_key, &environment_key)?;
-    let mut transaction = state.pool.begin().await?;
+    let mut session = state.store.write().await?;
     let (project, environment) =
-        lookup::project_environment(&mut transaction, &project_key, &environment_key).await?;
-    let current = lookup::segment_for_update(&mut transaction, &environment, &segment_key).await?;
+        lookup::project_environment(&mut *session, &project_key, &environment_key).await?;
+    let current = lookup::segment_for_update(&mut *session, &environment, &segment_key).await?;
     mutations::delete(
-        &mut transaction,
+        &mut *session,
         &caller,
         &project,
         &environment,
@@ -290,6 +291,6 @@ async fn remove(
         String::new(),
     )
     .await?;
-    transaction.commit().await?;
+    session.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -14,9 +14,8 @@ use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::mutations::validation;
 use crate::state::AppState;
-use crate::store::audit;
+use crate::store::params::NewToken;
 use crate::store::rows::ApiToken;
-use crate::store::tokens::{self, NewToken};
 use crate::views::json;
 
 pub fn routes() -> Router<AppState> {
@@ -44,7 +43,7 @@ struct TokenList {
 async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<TokenList>> {
     require_token_admin(&caller)?;
     Ok(Json(TokenList {
-        items: tokens::list(&state.pool).await?,
+        items: state.store.read().await?.list_tokens().await?,
     }))
 }
 
@@ -96,31 +95,29 @@ async fn create(
             "only admin tokens may bypass approvals",
         ));
     }
-    let mut transaction = state.pool.begin().await?;
-    let (token, secret) = tokens::create(
-        &mut transaction,
-        &NewToken {
+    let mut session = state.store.write().await?;
+    let (token, secret) = session
+        .create_token(&NewToken {
             name: &body.name,
             role: body.role,
             project_keys: body.project_keys.as_deref(),
             environment_keys: body.environment_keys.as_deref(),
             can_bypass_approvals: body.can_bypass_approvals,
             created_by: caller.actor.token_id,
-        },
-    )
-    .await?;
-    audit::append(
-        &mut transaction,
-        &caller,
-        AuditRecord {
-            action: "token.create",
-            resource: format!("tokens/{}", token.id),
-            after: Some(json(&token)),
-            ..AuditRecord::default()
-        },
-    )
-    .await?;
-    transaction.commit().await?;
+        })
+        .await?;
+    session
+        .append_audit(
+            &caller,
+            AuditRecord {
+                action: "token.create",
+                resource: format!("tokens/{}", token.id),
+                after: Some(json(&token)),
+                ..AuditRecord::default()
+            },
+        )
+        .await?;
+    session.commit().await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { token, secret })))
 }
 
@@ -133,21 +130,22 @@ async fn revoke(
     let id: Uuid = id
         .parse()
         .map_err(|_| ApiError::not_found(format!("no token `{id}`: token ids are UUIDs")))?;
-    let mut transaction = state.pool.begin().await?;
-    let token = tokens::revoke(&mut transaction, id)
+    let mut session = state.store.write().await?;
+    let token = session
+        .revoke_token(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no token `{id}`")))?;
-    audit::append(
-        &mut transaction,
-        &caller,
-        AuditRecord {
-            action: "token.revoke",
-            resource: format!("tokens/{id}"),
-            after: Some(json(&token)),
-            ..AuditRecord::default()
-        },
-    )
-    .await?;
-    transaction.commit().await?;
+    session
+        .append_audit(
+            &caller,
+            AuditRecord {
+                action: "token.revoke",
+                resource: format!("tokens/{id}"),
+                after: Some(json(&token)),
+                ..AuditRecord::default()
+            },
+        )
+        .await?;
+    session.commit().await?;
     Ok(Json(token))
 }

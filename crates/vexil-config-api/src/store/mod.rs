@@ -1,27 +1,27 @@
-//! The SQL: one file per table family, every query checked at compile time against
-//! `migrations/`. Functions take a connection (usually a transaction) so a route can
-//! compose several writes, its audit entry and its FlagSync change in one commit. What the
-//! reads return (`rows`) and the kinds stored as text (`kinds`) do not depend on the SQL,
-//! so a second store can fill the same types.
+//! Where config-api keeps its data: the traits every store implements (`traits.rs`:
+//! `ConfigStore` opens sessions, `ConfigRead` reads, `ConfigWrite` is one transaction), and
+//! the implementations, picked by `database.url` in [`connect`]:
+//!
+//! - `postgres/`: the schema `config` (`migrations/`), every query checked at compile time
+//!   (offline data in `.sqlx/`), with the sequencer and the LISTEN task that number,
+//!   chain and publish what writes committed.
+//!
+//! The rules (`mutations/`, `instructions/`, `sync/`, `scheduler.rs`) are written once
+//! against the traits, so "validate, version, record the FlagSync change and the audit
+//! entry in one commit" holds on every store. What the reads return (`rows`), what callers
+//! pass (`params`) and the kinds stored as text (`kinds`) do not depend on the SQL.
 
-pub mod approvals;
-pub mod audit;
-pub mod changes;
-pub mod credentials;
-pub mod environments;
+mod connect;
 mod error;
-pub mod flags;
 pub mod kinds;
 pub mod params;
-pub mod projects;
+pub mod postgres;
 pub mod rows;
-pub mod scheduled_changes;
-pub mod segments;
-pub mod sequencing;
-pub mod tokens;
 mod traits;
 
+pub use connect::{connect, DATABASE_KINDS};
 pub use error::StoreError;
+pub use postgres::PostgresStore;
 pub use traits::{ConfigRead, ConfigStore, ConfigWrite, StoreResult};
 
 /// `now()` at PostgreSQL's precision (microseconds), so what is hashed or compared equals

@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::types::Json;
+/// The JSON column wrapper the rows use, re-exported so callers need not name the driver.
+pub use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 

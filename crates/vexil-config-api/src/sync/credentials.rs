@@ -1,20 +1,22 @@
 //! `Credentials.Resolve`: which environment an SDK credential belongs to.
 
-use sqlx::PgPool;
+use std::sync::Arc;
+
 use tonic::{Request, Response, Status};
 use vexil_proto::config::v1 as proto;
 use vexil_proto::config::v1::credentials_server::Credentials;
 
+use crate::error::ApiError;
 use crate::mutations::credentials::proto_kind;
-use crate::store::credentials;
+use crate::store::ConfigStore;
 
 pub struct CredentialsService {
-    pool: PgPool,
+    store: Arc<dyn ConfigStore>,
 }
 
 impl CredentialsService {
-    pub fn new(pool: PgPool) -> Self {
-        CredentialsService { pool }
+    pub fn new(store: Arc<dyn ConfigStore>) -> Self {
+        CredentialsService { store }
     }
 }
 
@@ -25,9 +27,11 @@ impl Credentials for CredentialsService {
         request: Request<proto::ResolveRequest>,
     ) -> Result<Response<proto::ResolveResponse>, Status> {
         let credential = request.into_inner().credential;
-        let resolved = credentials::resolve(&self.pool, &credential)
+        let mut session = self.store.read().await.map_err(ApiError::from)?;
+        let resolved = session
+            .resolve_credential(&credential)
             .await
-            .map_err(crate::error::ApiError::from)?
+            .map_err(ApiError::from)?
             .ok_or_else(|| Status::not_found("unknown, revoked or expired credential"))?;
         Ok(Response::new(proto::ResolveResponse {
             environment_id: resolved.environment_id.to_string(),

@@ -1,54 +1,52 @@
 //! Reads what a watcher starts from: a consistent snapshot of an environment, or the
 //! changes it missed.
 
-use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 use vexil_proto::config::v1 as proto;
 use vexil_proto::config::v1::watch_event::Event;
 
 use crate::mutations::credentials::to_proto;
-use crate::store::changes;
 use crate::store::kinds::ChangeKind;
 use crate::store::rows::Change;
-use crate::store::StoreError;
-use crate::store::{credentials, environments, flags, projects, segments};
+use crate::store::{ConfigStore, StoreError};
+
+/// How many changes one read of the outbox returns.
+const CHANGES_PER_READ: i64 = 1_000;
 
 /// The environment's whole configuration and the sequence number it is consistent with,
-/// read in one repeatable-read transaction; `None` when the environment does not exist.
+/// read in one snapshot (`ConfigStore::read_snapshot`); `None` when the environment does
+/// not exist.
 pub async fn snapshot(
-    pool: &PgPool,
+    store: &dyn ConfigStore,
     environment_id: Uuid,
 ) -> Result<Option<proto::WatchEvent>, StoreError> {
-    let mut transaction: Transaction<'_, Postgres> = pool.begin().await?;
-    sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        .execute(&mut *transaction)
-        .await?;
-    let Some(environment) = environments::find_by_id(&mut transaction, environment_id).await?
-    else {
+    let mut session = store.read_snapshot().await?;
+    let Some(environment) = session.find_environment_by_id(environment_id).await? else {
         return Ok(None);
     };
-    let Some(project) = projects::find_by_id(&mut transaction, environment.project_id).await?
-    else {
+    let Some(project) = session.find_project_by_id(environment.project_id).await? else {
         return Ok(None);
     };
-    let flags = flags::sdk_flags(&mut transaction, environment.id)
+    let flags = session
+        .sdk_flags(environment.id)
         .await?
         .iter()
         .map(proto::FlagUpsert::from_flag)
         .collect();
-    let segments = segments::list(&mut transaction, environment.id)
+    let segments = session
+        .list_segments(environment.id)
         .await?
         .iter()
         .map(|row| proto::SegmentUpsert::from_segment(&row.sdk_segment()))
         .collect();
     let now = crate::store::now();
-    let credentials = credentials::list(&mut transaction, environment.id)
+    let credentials = session
+        .list_credentials(environment.id)
         .await?
         .iter()
         .filter(|credential| credential.is_active(now))
         .map(to_proto)
         .collect();
-    transaction.commit().await?;
     Ok(Some(proto::WatchEvent {
         environment_id: environment.id.to_string(),
         sequence: environment.sequence as u64,
@@ -65,12 +63,12 @@ pub async fn snapshot(
 /// The changes after `after_sequence`, when config-api still holds all of them; `None`
 /// when some were pruned (the watcher needs a snapshot).
 pub async fn missed_changes(
-    pool: &PgPool,
+    store: &dyn ConfigStore,
     environment_id: Uuid,
     after_sequence: i64,
 ) -> Result<Option<Vec<Change>>, StoreError> {
-    let mut connection = pool.acquire().await?;
-    let Some(current) = environments::find_by_id(&mut connection, environment_id).await? else {
+    let mut session = store.read().await?;
+    let Some(current) = session.find_environment_by_id(environment_id).await? else {
         return Ok(None);
     };
     if after_sequence > current.sequence {
@@ -79,14 +77,16 @@ pub async fn missed_changes(
     if after_sequence == current.sequence {
         return Ok(Some(Vec::new()));
     }
-    match changes::oldest_held(&mut connection, environment_id).await? {
+    match session.oldest_change_held(environment_id).await? {
         Some(oldest) if oldest <= after_sequence + 1 => {}
         _ => return Ok(None),
     }
     let mut missed = Vec::new();
     let mut after = after_sequence;
     loop {
-        let batch = changes::since(&mut connection, environment_id, after, 1_000).await?;
+        let batch = session
+            .changes_since(environment_id, after, CHANGES_PER_READ)
+            .await?;
         let Some(last) = batch.last() else { break };
         after = last.sequence;
         missed.extend(batch);

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sqlx::PgPool;
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
@@ -17,20 +16,19 @@ use vexil_proto::config::v1::watch_event::Event;
 use super::hub::{ChangeHub, HubEvent};
 use super::snapshot::{missed_changes, snapshot, to_event};
 use crate::error::ApiError;
-use crate::store::environments;
 use crate::store::rows::Change;
-use crate::store::StoreError;
+use crate::store::{ConfigStore, StoreError};
 
 pub struct FlagSyncService {
-    pool: PgPool,
+    store: Arc<dyn ConfigStore>,
     hub: ChangeHub,
     shutdown: CancellationToken,
 }
 
 impl FlagSyncService {
-    pub fn new(pool: PgPool, hub: ChangeHub, shutdown: CancellationToken) -> Self {
+    pub fn new(store: Arc<dyn ConfigStore>, hub: ChangeHub, shutdown: CancellationToken) -> Self {
         FlagSyncService {
-            pool,
+            store,
             hub,
             shutdown,
         }
@@ -55,8 +53,9 @@ impl FlagSync for FlagSyncService {
             let id: Uuid = request.environment_id.parse().map_err(|_| {
                 Status::invalid_argument("environment_id must be an environment's UUID")
             })?;
-            let mut connection = self.pool.acquire().await.map_err(ApiError::from)?;
-            if environments::find_by_id(&mut connection, id)
+            let mut session = self.store.read().await.map_err(ApiError::from)?;
+            if session
+                .find_environment_by_id(id)
                 .await
                 .map_err(ApiError::from)?
                 .is_none()
@@ -78,7 +77,7 @@ impl FlagSync for FlagSyncService {
         let changes = self.hub.subscribe();
         let (sender, receiver) = mpsc::channel(STREAM_BUFFER);
         let watcher = Watcher {
-            pool: self.pool.clone(),
+            store: self.store.clone(),
             only,
             last: HashMap::new(),
             sender,
@@ -89,7 +88,7 @@ impl FlagSync for FlagSyncService {
 }
 
 struct Watcher {
-    pool: PgPool,
+    store: Arc<dyn ConfigStore>,
     /// `None`: every environment.
     only: Option<Uuid>,
     /// Per watched environment, the last sequence number sent.
@@ -154,12 +153,9 @@ impl Watcher {
     }
 
     async fn all_environment_ids(&self) -> Result<Vec<Uuid>, Stop> {
-        let mut connection = self
-            .pool
-            .acquire()
-            .await
-            .map_err(|error| self.fail(error.into()))?;
-        let environments = environments::list_all(&mut connection)
+        let mut session = self.store.read().await.map_err(|error| self.fail(error))?;
+        let environments = session
+            .list_all_environments()
             .await
             .map_err(|error| self.fail(error))?;
         Ok(environments
@@ -172,7 +168,7 @@ impl Watcher {
     /// all held, a snapshot otherwise.
     async fn start(&mut self, environment_id: Uuid, resume: Option<i64>) -> Result<(), Stop> {
         if let Some(after) = resume {
-            let missed = missed_changes(&self.pool, environment_id, after)
+            let missed = missed_changes(self.store.as_ref(), environment_id, after)
                 .await
                 .map_err(|error| self.fail(error))?;
             if let Some(missed) = missed {
@@ -187,7 +183,7 @@ impl Watcher {
     }
 
     async fn send_snapshot(&mut self, environment_id: Uuid) -> Result<(), Stop> {
-        let event = snapshot(&self.pool, environment_id)
+        let event = snapshot(self.store.as_ref(), environment_id)
             .await
             .map_err(|error| self.fail(error))?;
         match event {

@@ -3,6 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sqlx::PgPool;
+use vexil_config_api::store::{ConfigStore, PostgresStore};
 
 use crate::harness::Server;
 
@@ -148,9 +149,11 @@ async fn rotating_a_key_can_keep_the_old_one_until_an_expiry(pool: PgPool) {
         .unwrap()
         .to_owned();
     let resolve = |secret: String| {
-        let pool = server.pool.clone();
+        let store = PostgresStore::new(server.pool.clone());
         async move {
-            vexil_config_api::store::credentials::resolve(&pool, &secret)
+            let mut session = store.read().await.unwrap();
+            session
+                .resolve_credential(&secret)
                 .await
                 .unwrap()
                 .map(|resolved| resolved.environment_key)

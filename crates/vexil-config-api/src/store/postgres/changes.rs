@@ -6,9 +6,9 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::kinds::ChangeKind;
-use super::rows::Change;
-use super::StoreError;
+use crate::store::kinds::ChangeKind;
+use crate::store::rows::Change;
+use crate::store::StoreError;
 
 /// Queues a change in the caller's transaction. It takes no shared lock: the sequencer
 /// numbers it after commit (`store/sequencing.rs`), so concurrent writes to one

@@ -5,9 +5,9 @@ use sqlx::types::Json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-pub use super::params::NewChange;
-use super::rows::ScheduledChange;
-use super::StoreError;
+pub use crate::store::params::NewChange;
+use crate::store::rows::ScheduledChange;
+use crate::store::StoreError;
 
 pub async fn insert(
     connection: &mut PgConnection,
@@ -26,7 +26,7 @@ pub async fn insert(
         new.comment,
         new.created_by_token_id,
         new.created_by_name,
-        super::now(),
+        crate::store::now(),
     )
     .execute(connection)
     .await?;
@@ -94,7 +94,7 @@ pub async fn finish(
         id,
         status,
         failure_reason,
-        super::now(),
+        crate::store::now(),
     )
     .execute(connection)
     .await?;

@@ -1,17 +1,17 @@
 //! `config.projects`.
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::rows::Project;
-use super::StoreError;
+use crate::store::rows::Project;
+use crate::store::StoreError;
 
-pub async fn list(pool: &PgPool) -> Result<Vec<Project>, StoreError> {
+pub async fn list(connection: &mut PgConnection) -> Result<Vec<Project>, StoreError> {
     sqlx::query_as!(
         Project,
         "SELECT id, key, name, description, tags, created_at, updated_at FROM config.projects ORDER BY key"
     )
-    .fetch_all(pool)
+    .fetch_all(connection)
     .await
     .map_err(StoreError::from)
 }
@@ -49,7 +49,7 @@ pub async fn insert(
     description: &str,
     tags: &[String],
 ) -> Result<Option<Project>, StoreError> {
-    let now = super::now();
+    let now = crate::store::now();
     sqlx::query_as!(
         Project,
         r#"INSERT INTO config.projects (id, key, name, description, tags, created_at, updated_at)
@@ -82,7 +82,7 @@ pub async fn update(
         name,
         description,
         tags,
-        super::now(),
+        crate::store::now(),
     )
     .fetch_one(connection)
     .await

@@ -3,8 +3,8 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::rows::Environment;
-use super::StoreError;
+use crate::store::rows::Environment;
+use crate::store::StoreError;
 
 pub async fn list(
     connection: &mut PgConnection,
@@ -73,7 +73,7 @@ pub async fn insert(
     name: &str,
     is_critical: bool,
 ) -> Result<Option<Environment>, StoreError> {
-    let now = super::now();
+    let now = crate::store::now();
     sqlx::query_as!(
         Environment,
         r#"INSERT INTO config.environments (id, project_id, key, name, is_critical, created_at, updated_at)
@@ -104,7 +104,7 @@ pub async fn update(
         id,
         name,
         is_critical,
-        super::now(),
+        crate::store::now(),
     )
     .fetch_one(connection)
     .await

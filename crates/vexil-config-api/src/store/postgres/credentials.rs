@@ -1,14 +1,14 @@
 //! `config.sdk_credentials`: server-side SDK keys, mobile keys and client-side IDs.
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::kinds::CredentialKind;
-use super::rows::{Credential, Resolved};
+use crate::store::kinds::CredentialKind;
+use crate::store::rows::{Credential, Resolved};
 
-use super::StoreError;
 use crate::secrets;
+use crate::store::StoreError;
 
 /// Creates a credential; returns it and its secret, which is never stored in clear
 /// (except a client-side ID, which is public).
@@ -32,7 +32,7 @@ pub async fn create(
         kind.as_str(),
         secrets::sha256(&secret),
         hint,
-        super::now(),
+        crate::store::now(),
     )
     .fetch_one(connection)
     .await?;
@@ -62,7 +62,7 @@ pub async fn retire(
     kind: CredentialKind,
     expires_at: Option<OffsetDateTime>,
 ) -> Result<Vec<Credential>, StoreError> {
-    let now = super::now();
+    let now = crate::store::now();
     sqlx::query_as!(
         Credential,
         r#"UPDATE config.sdk_credentials
@@ -95,7 +95,7 @@ pub async fn revoke(
            RETURNING id, environment_id, kind, sha256, hint, created_at, expires_at, revoked_at"#,
         id,
         environment_id,
-        super::now(),
+        crate::store::now(),
     )
     .fetch_optional(connection)
     .await
@@ -103,7 +103,10 @@ pub async fn revoke(
 }
 
 /// Resolves a raw credential; `None` when unknown, revoked or expired.
-pub async fn resolve(pool: &PgPool, secret: &str) -> Result<Option<Resolved>, StoreError> {
+pub async fn resolve(
+    connection: &mut PgConnection,
+    secret: &str,
+) -> Result<Option<Resolved>, StoreError> {
     let row = sqlx::query!(
         r#"SELECT c.environment_id, c.kind, p.key AS project_key, e.key AS environment_key
            FROM config.sdk_credentials c
@@ -113,7 +116,7 @@ pub async fn resolve(pool: &PgPool, secret: &str) -> Result<Option<Resolved>, St
              AND (c.expires_at IS NULL OR c.expires_at > now())"#,
         secrets::sha256(secret),
     )
-    .fetch_optional(pool)
+    .fetch_optional(connection)
     .await?;
     let Some(row) = row else {
         return Ok(None);

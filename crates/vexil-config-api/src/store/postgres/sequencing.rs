@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::StoreError;
 use crate::audit::{link, AuditEntry, ChainHead, QueuedEntry};
+use crate::store::StoreError;
 
 /// Serializes batches across replicas; released at commit.
 const SEQUENCING_LOCK: i64 = 0x7665_7869_6c5f_6175; // "vexil_au"

@@ -4,9 +4,9 @@ use sqlx::types::Json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-pub use super::params::SegmentFields;
-use super::rows::SegmentRow;
-use super::StoreError;
+pub use crate::store::params::SegmentFields;
+use crate::store::rows::SegmentRow;
+use crate::store::StoreError;
 
 pub async fn list(
     connection: &mut PgConnection,
@@ -68,7 +68,7 @@ pub async fn insert(
     version: i64,
     data: &vexil_eval::Segment,
 ) -> Result<Option<SegmentRow>, StoreError> {
-    let now = super::now();
+    let now = crate::store::now();
     sqlx::query_as!(
         SegmentRow,
         r#"INSERT INTO config.segments (id, environment_id, key, name, description, tags, version,
@@ -112,7 +112,7 @@ pub async fn update(
         fields.tags,
         version,
         Json(data) as _,
-        super::now(),
+        crate::store::now(),
     )
     .fetch_one(connection)
     .await

@@ -1,4 +1,4 @@
-//! Runs the sequencing batches (`store/sequencing.rs`) of this replica. A write that has
+//! Runs the sequencing batches (`sequencing.rs`) of this replica. A write that has
 //! committed calls `flush` and waits until a batch that started after its commit has
 //! finished; writes that arrive together share one batch, the way PostgreSQL's group
 //! commit shares one WAL flush. A periodic sweep numbers what a crashed replica queued
@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::store::sequencing;
+use super::sequencing;
 
 /// How often queued rows nobody flushed are picked up.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
@@ -69,7 +69,7 @@ async fn run(
 }
 
 /// Runs batches until the queues are empty or a batch fails.
-async fn drain(pool: &PgPool) {
+pub(super) async fn drain(pool: &PgPool) {
     loop {
         match sequencing::run_batch(pool).await {
             Ok(moved) if moved.is_full() => continue,

@@ -2,14 +2,14 @@
 //! environment), plus the tombstones that keep versions monotonic across deletion.
 
 use sqlx::types::Json;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::kinds::ItemKind;
-pub use super::params::{FlagFields, FlagFilter};
-use super::rows::{FlagEnvironmentRow, FlagRow, StaleCandidate, Variation};
-use super::StoreError;
+use crate::store::kinds::ItemKind;
+pub use crate::store::params::{FlagFields, FlagFilter};
+use crate::store::rows::{FlagEnvironmentRow, FlagRow, StaleCandidate, Variation};
+use crate::store::StoreError;
 
 pub async fn find(
     connection: &mut PgConnection,
@@ -55,7 +55,7 @@ pub async fn find_for_update(
 
 /// One page of flags ordered by key, and the total matching the filter.
 pub async fn list(
-    pool: &PgPool,
+    connection: &mut PgConnection,
     project_id: Uuid,
     filter: &FlagFilter,
 ) -> Result<(Vec<FlagRow>, i64), StoreError> {
@@ -82,7 +82,7 @@ pub async fn list(
         filter.limit,
         filter.offset,
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *connection)
     .await?;
     let total = sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM config.flags
@@ -95,7 +95,7 @@ pub async fn list(
         pattern,
         filter.is_archived,
     )
-    .fetch_one(pool)
+    .fetch_one(connection)
     .await?;
     Ok((rows, total))
 }
@@ -132,7 +132,7 @@ pub async fn insert(
     key: &str,
     fields: &FlagFields<'_>,
 ) -> Result<Option<FlagRow>, StoreError> {
-    let now = super::now();
+    let now = crate::store::now();
     sqlx::query_as!(
         FlagRow,
         r#"INSERT INTO config.flags (id, project_id, key, name, description, kind, variations, tags,
@@ -187,7 +187,7 @@ pub async fn update(
         fields.is_temporary,
         fields.using_mobile_key,
         fields.using_environment_id,
-        super::now(),
+        crate::store::now(),
     )
     .fetch_one(connection)
     .await
@@ -203,7 +203,7 @@ pub async fn set_archived(
         "UPDATE config.flags SET is_archived = $2, updated_at = $3 WHERE id = $1",
         id,
         is_archived,
-        super::now()
+        crate::store::now()
     )
     .execute(connection)
     .await?;
@@ -311,7 +311,7 @@ pub async fn upsert_environment_config(
         environment_id,
         version,
         Json(config) as _,
-        super::now(),
+        crate::store::now(),
     )
     .execute(connection)
     .await?;

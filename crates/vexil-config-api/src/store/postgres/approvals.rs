@@ -2,19 +2,19 @@
 
 use serde_json::Value;
 use sqlx::types::Json;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-pub use super::params::NewRequest;
-use super::rows::ApprovalRequest;
-use super::StoreError;
+pub use crate::store::params::NewRequest;
+use crate::store::rows::ApprovalRequest;
+use crate::store::StoreError;
 
 pub async fn insert(
     connection: &mut PgConnection,
     new: &NewRequest<'_>,
 ) -> Result<Uuid, StoreError> {
     let id = Uuid::new_v4();
-    let now = super::now();
+    let now = crate::store::now();
     sqlx::query!(
         r#"INSERT INTO config.approval_requests (id, flag_id, environment_id, instructions, comment,
                status, requested_by_token_id, requested_by_name, created_at, updated_at)
@@ -35,7 +35,7 @@ pub async fn insert(
 
 /// A flag's requests, newest first, optionally of one status.
 pub async fn list(
-    pool: &PgPool,
+    connection: &mut PgConnection,
     flag_id: Uuid,
     status: Option<&str>,
 ) -> Result<Vec<ApprovalRequest>, StoreError> {
@@ -53,7 +53,7 @@ pub async fn list(
         flag_id,
         status,
     )
-    .fetch_all(pool)
+    .fetch_all(connection)
     .await
     .map_err(StoreError::from)
 }
@@ -100,7 +100,7 @@ pub async fn review(
         reviewer_token_id,
         reviewer_name,
         comment,
-        super::now(),
+        crate::store::now(),
     )
     .execute(connection)
     .await?;
@@ -111,7 +111,7 @@ pub async fn mark_applied(connection: &mut PgConnection, id: Uuid) -> Result<(),
     sqlx::query!(
         "UPDATE config.approval_requests SET status = 'applied', updated_at = $2 WHERE id = $1",
         id,
-        super::now(),
+        crate::store::now(),
     )
     .execute(connection)
     .await?;

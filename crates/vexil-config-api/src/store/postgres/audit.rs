@@ -1,12 +1,12 @@
 //! Appends to and reads the hash-chained audit log (`config.audit_log`).
 
 use futures_util::TryStreamExt;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 
-pub use super::params::AuditFilter;
-use super::StoreError;
 use crate::audit::{check_entry, queued_entry, AuditEntry, AuditRecord, ChainHead, Verification};
 use crate::auth::Caller;
+pub use crate::store::params::AuditFilter;
+use crate::store::StoreError;
 
 /// Queues an entry in the caller's transaction; it commits or rolls back with the change.
 /// The sequencer (`store/sequencing.rs`) gives it its sequence number and chains it.
@@ -15,7 +15,7 @@ pub async fn append(
     caller: &Caller,
     record: AuditRecord,
 ) -> Result<(), StoreError> {
-    let entry = queued_entry(caller, record, super::now());
+    let entry = queued_entry(caller, record, crate::store::now());
     sqlx::query!(
         r#"INSERT INTO config.audit_queue
              (entry_id, at, actor_token_id, actor_name, action, resource, project_key,
@@ -45,7 +45,10 @@ pub async fn append(
 }
 
 /// Newest first.
-pub async fn list(pool: &PgPool, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
+pub async fn list(
+    connection: &mut PgConnection,
+    filter: &AuditFilter,
+) -> Result<Vec<AuditEntry>, StoreError> {
     sqlx::query_as!(
         AuditEntry,
         r#"SELECT sequence, id, at, actor_token_id, actor_name, action, resource, project_key,
@@ -72,14 +75,14 @@ pub async fn list(pool: &PgPool, filter: &AuditFilter) -> Result<Vec<AuditEntry>
         filter.before_sequence,
         filter.limit,
     )
-    .fetch_all(pool)
+    .fetch_all(connection)
     .await
     .map_err(StoreError::from)
 }
 
 /// Re-reads every entry in order and recomputes each hash and link; stops at the first
 /// entry that does not check out.
-pub async fn verify(pool: &PgPool) -> Result<Verification, StoreError> {
+pub async fn verify(connection: &mut PgConnection) -> Result<Verification, StoreError> {
     let mut rows = sqlx::query_as!(
         AuditEntry,
         r#"SELECT sequence, id, at, actor_token_id, actor_name, action, resource, project_key,
@@ -87,7 +90,7 @@ pub async fn verify(pool: &PgPool) -> Result<Verification, StoreError> {
                   client_ip, request_id, previous_hash, hash
            FROM config.audit_log ORDER BY sequence"#
     )
-    .fetch(pool);
+    .fetch(connection);
     let mut head = ChainHead::genesis();
     let mut checked = 0;
     while let Some(entry) = rows.try_next().await? {

@@ -45,7 +45,7 @@ impl WorkerMetrics {
         let lag = Family::<PartitionLabels, Gauge>::default();
         registry.register(
             "analytics_worker_consumer_lag_records",
-            "Records behind the partition's high watermark, per assigned partition (librdkafka statistics)",
+            "Records behind the partition's high watermark, per assigned partition (librdkafka statistics on Kafka, after each batch on the embedded queue)",
             lag.clone(),
         );
         WorkerMetrics {
@@ -68,6 +68,9 @@ impl WorkerMetrics {
         self.batches.get_or_create(&OutcomeLabels { outcome }).inc();
     }
 
+    /// Records behind in `partition`: from librdkafka's statistics on Kafka
+    /// (`consumer/context.rs`), from the subscription after each batch on the embedded queue
+    /// (`consumer/embedded.rs`).
     pub fn set_lag(&self, partition: i32, lag: i64) {
         self.lag
             .get_or_create(&PartitionLabels { partition })

@@ -1,7 +1,8 @@
 //! The `vexil_queue` source of the consumer loop (`vexil up`'s embedded queue): one
 //! subscription to every partition of the topic from the store's offsets, dead letters
-//! appended to the dead-letter topic of the same queue, and committed offsets released so
-//! the log may delete what is behind them.
+//! appended to the dead-letter topic of the same queue, committed offsets released so the
+//! log may delete what is behind them, and the consumer-lag gauge set from the subscription
+//! (Kafka's comes from librdkafka's statistics instead).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,7 +32,7 @@ pub async fn consume_queue(
     metrics: WorkerMetrics,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let mut batcher = Batcher::load(kafka, store, metrics).await?;
+    let mut batcher = Batcher::load(kafka, store, metrics.clone()).await?;
     let start: Vec<Position> = batcher
         .positions()
         .lock()
@@ -50,7 +51,10 @@ pub async fn consume_queue(
             producer: dead_letters,
             topic: kafka.dead_letter_topic.clone(),
         },
+        metrics,
     };
+    // Before the first batch, so records queued while the worker was down show at once.
+    source.report_lag();
     tracing::info!(topic = %kafka.topic, "consuming from the embedded queue");
     consume_with(&mut source, &mut batcher, &shutdown).await
 }
@@ -59,6 +63,24 @@ struct QueueSource {
     subscription: Box<dyn Subscription>,
     max_records: usize,
     dead_letters: QueueDeadLetters,
+    metrics: WorkerMetrics,
+}
+
+impl QueueSource {
+    /// Sets `analytics_worker_consumer_lag_records` of every partition from the
+    /// subscription. After a flush every record read is written (committed, or sought back
+    /// to the stored offset when fenced), so the subscription's position is the store's
+    /// and the gauge counts the records not yet committed, as librdkafka's does on Kafka.
+    fn report_lag(&self) {
+        for partition in self.subscription.lag() {
+            // No real log has partitions beyond the store's `i32`.
+            let Ok(number) = i32::try_from(partition.partition) else {
+                continue;
+            };
+            let records = i64::try_from(partition.records()).unwrap_or(i64::MAX);
+            self.metrics.set_lag(number, records);
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -130,6 +152,7 @@ impl RecordSource for QueueSource {
                 }
             }
         }
+        self.report_lag();
     }
 }
 

@@ -2,5 +2,6 @@
 //! (`vexil_queue::embedded`) in a temporary directory and counted into a SQLite file. Needs
 //! neither Kafka nor PostgreSQL.
 
+mod lag;
 mod pipeline;
 mod support;

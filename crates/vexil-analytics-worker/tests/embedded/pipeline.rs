@@ -27,7 +27,7 @@ async fn events_are_counted_once_and_a_malformed_record_is_dead_lettered() {
     records.push(summary("payload-3", 4, false, now));
     let malformed = Record::new(format!("{ENVIRONMENT}#broken"), &b"\xff\xff\xff"[..], now);
     records.push(malformed.clone());
-    append(&queue, SDK_EVENTS_TOPIC, &records).await;
+    let positions = append(&queue, SDK_EVENTS_TOPIC, &records).await;
 
     let worker = RunningWorker::start(config(), &queue, store.clone()).await;
     eventually("every record committed", DEADLINE, || async {
@@ -35,6 +35,19 @@ async fn events_are_counted_once_and_a_malformed_record_is_dead_lettered() {
     })
     .await;
     assert_eq!(evaluations(worker.grpc, now).await, 210);
+    // Every partition that held records was read to its end, in more than one batch.
+    let partitions_read = records_per_partition(&positions);
+    eventually(
+        "no consumer lag once everything committed",
+        DEADLINE,
+        || async {
+            let lag = consumer_lag(worker.http).await;
+            partitions_read
+                .keys()
+                .all(|partition| lag.get(partition) == Some(&0))
+        },
+    )
+    .await;
 
     // The dead letter was durable on the same queue before the offset past it committed.
     let mut dead_letters = queue.subscribe(DEAD_LETTER_TOPIC, &[]).await.unwrap();

@@ -1,6 +1,7 @@
 //! The worker on an embedded queue and a SQLite file in one temporary directory, records
 //! made as event-ingest makes them, and the worker's usage query over gRPC.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use vexil_proto::analytics::v1::analytics_client::AnalyticsClient;
 use vexil_proto::analytics::v1::{FlagUsageRequest, Granularity};
 use vexil_proto::events::v1::{EventEnvelope, EventSource, PAYLOAD_ID_HEADER};
 use vexil_queue::embedded::{EmbeddedOptions, EmbeddedQueue};
-use vexil_queue::{Producer, Record};
+use vexil_queue::{Position, Producer, Record};
 
 pub const ENVIRONMENT: &str = "6f1c1f5e-0000-4000-8000-000000000003";
 pub const FLAG: &str = "checkout";
@@ -77,13 +78,27 @@ pub async fn open_store(dir: &Path) -> Arc<dyn AnalyticsStore> {
     connect(&database).await.unwrap()
 }
 
-pub async fn append(queue: &EmbeddedQueue, topic: &str, records: &[Record]) {
-    queue.append(topic, records).await.unwrap();
+/// Appends `records`, returning where each landed.
+pub async fn append(queue: &EmbeddedQueue, topic: &str, records: &[Record]) -> Vec<Position> {
+    queue.append(topic, records).await.unwrap()
+}
+
+/// How many of `positions` landed in each partition, keyed as the lag gauge labels them.
+pub fn records_per_partition(positions: &[Position]) -> BTreeMap<i32, i64> {
+    let mut counts = BTreeMap::new();
+    for position in positions {
+        *counts
+            .entry(i32::try_from(position.partition).unwrap())
+            .or_default() += 1;
+    }
+    counts
 }
 
 /// The worker running in this process on `queue` and `store`.
 pub struct RunningWorker {
     pub grpc: SocketAddr,
+    /// `/health/*` and `/metrics`.
+    pub http: SocketAddr,
     shutdown: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
 }
@@ -97,6 +112,7 @@ impl RunningWorker {
         let http = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let grpc = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let grpc_address = grpc.local_addr().unwrap();
+        let http_address = http.local_addr().unwrap();
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(vexil_analytics_worker::serve_with_queue(
             config,
@@ -109,6 +125,7 @@ impl RunningWorker {
         ));
         RunningWorker {
             grpc: grpc_address,
+            http: http_address,
             shutdown,
             task,
         }
@@ -143,6 +160,31 @@ pub async fn evaluations(grpc: SocketAddr, now: i64) -> u64 {
         .unwrap()
         .into_inner();
     usage.totals.iter().map(|total| total.count).sum()
+}
+
+/// The worker's `vexil_analytics_worker_consumer_lag_records` series, by partition, as
+/// `/metrics` serves them.
+pub async fn consumer_lag(http: SocketAddr) -> BTreeMap<i32, i64> {
+    let text = reqwest::get(format!("http://{http}/metrics"))
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter_map(|line| line.strip_prefix("vexil_analytics_worker_consumer_lag_records{"))
+        .map(|series| {
+            let (labels, value) = series.split_once("} ").unwrap();
+            let partition = labels
+                .split(',')
+                .find_map(|label| label.strip_prefix("partition=\""))
+                .and_then(|quoted| quoted.strip_suffix('"'))
+                .unwrap_or_else(|| panic!("a lag series without a partition: {series}"));
+            (partition.parse().unwrap(), value.trim().parse().unwrap())
+        })
+        .collect()
 }
 
 /// The records of `topic` the worker has committed: the sum of its stored offsets, as

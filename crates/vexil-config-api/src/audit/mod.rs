@@ -1,8 +1,8 @@
 //! The audit log's pure parts: what an entry holds, the entry queued for a mutation
 //! (`queue`), its hash chain (`chain`), linking queued entries onto the chain (`link`),
 //! checking stored entries against it (`check`) and its readable diff. No SQL and no I/O:
-//! `store/audit.rs` and `store/sequencing.rs` write and read the rows and call these, so a
-//! second store chains and verifies exactly alike.
+//! `store/postgres/audit.rs` and `store/postgres/sequencing.rs` write and read the rows and
+//! call these, so a second store chains and verifies exactly alike.
 
 mod chain;
 mod check;

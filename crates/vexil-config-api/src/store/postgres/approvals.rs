@@ -5,7 +5,7 @@ use sqlx::types::Json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-pub use crate::store::params::NewRequest;
+use crate::store::params::NewRequest;
 use crate::store::rows::ApprovalRequest;
 use crate::store::StoreError;
 

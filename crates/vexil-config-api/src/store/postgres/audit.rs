@@ -5,11 +5,11 @@ use sqlx::PgConnection;
 
 use crate::audit::{check_entry, queued_entry, AuditEntry, AuditRecord, ChainHead, Verification};
 use crate::auth::Caller;
-pub use crate::store::params::AuditFilter;
+use crate::store::params::AuditFilter;
 use crate::store::StoreError;
 
 /// Queues an entry in the caller's transaction; it commits or rolls back with the change.
-/// The sequencer (`store/sequencing.rs`) gives it its sequence number and chains it.
+/// The sequencer (`sequencing.rs`) gives it its sequence number and chains it.
 pub async fn append(
     connection: &mut PgConnection,
     caller: &Caller,

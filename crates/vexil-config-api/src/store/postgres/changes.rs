@@ -11,7 +11,7 @@ use crate::store::rows::Change;
 use crate::store::StoreError;
 
 /// Queues a change in the caller's transaction. It takes no shared lock: the sequencer
-/// numbers it after commit (`store/sequencing.rs`), so concurrent writes to one
+/// numbers it after commit (`sequencing.rs`), so concurrent writes to one
 /// environment do not wait for each other.
 pub async fn record(
     connection: &mut PgConnection,

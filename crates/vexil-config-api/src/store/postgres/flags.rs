@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::store::kinds::ItemKind;
-pub use crate::store::params::{FlagFields, FlagFilter};
+use crate::store::params::{FlagFields, FlagFilter};
 use crate::store::rows::{FlagEnvironmentRow, FlagRow, StaleCandidate, Variation};
 use crate::store::StoreError;
 

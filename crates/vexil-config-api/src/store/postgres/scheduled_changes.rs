@@ -5,7 +5,7 @@ use sqlx::types::Json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-pub use crate::store::params::NewChange;
+use crate::store::params::NewChange;
 use crate::store::rows::ScheduledChange;
 use crate::store::StoreError;
 

@@ -4,7 +4,7 @@ use sqlx::types::Json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-pub use crate::store::params::SegmentFields;
+use crate::store::params::SegmentFields;
 use crate::store::rows::SegmentRow;
 use crate::store::StoreError;
 

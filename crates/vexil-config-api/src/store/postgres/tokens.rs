@@ -3,11 +3,10 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-pub use crate::store::params::NewToken;
-use crate::store::rows::ApiToken;
-
 use crate::auth::{Actor, Role};
 use crate::secrets;
+use crate::store::params::NewToken;
+use crate::store::rows::ApiToken;
 use crate::store::StoreError;
 
 /// Creates a token; returns it and its secret, shown once.

@@ -18,6 +18,7 @@ pub mod rows;
 pub mod scheduled_changes;
 pub mod segments;
 pub mod sequencing;
+pub mod sqlite;
 pub mod tokens;
 mod traits;
 

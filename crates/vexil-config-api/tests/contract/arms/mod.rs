@@ -1,0 +1,3 @@
+//! One module per store the contract runs on; each has `open() -> Fixture`.
+
+pub mod sqlite;

@@ -4,13 +4,16 @@
 
 use std::path::{Path, PathBuf};
 
+use futures_util::FutureExt;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, Executor, SqliteConnection};
 use tempfile::TempDir;
+use tokio_util::sync::CancellationToken;
 use vexil_config_api::store::kinds::ChangeKind;
 use vexil_config_api::store::params::AuditFilter;
 use vexil_config_api::store::sqlite::{AlreadyOpen, SqliteStore};
 use vexil_config_api::store::{ConfigStore, StoreError};
+use vexil_config_api::sync::{ChangeHub, HubEvent};
 
 use crate::support::{caller, project, record, FlagSpec};
 
@@ -167,7 +170,7 @@ async fn the_audit_log_refuses_update_and_delete() {
         "DELETE FROM audit_log WHERE sequence = 1",
         "DELETE FROM audit_log",
     ] {
-        let error = connection.execute(statement).await.err().expect(statement);
+        let error = connection.execute(statement).await.expect_err(statement);
         assert!(
             error.to_string().contains("append-only"),
             "{statement}: {error}"
@@ -299,5 +302,73 @@ async fn a_value_the_store_could_not_have_written_is_corrupt() {
         ("projects", "id")
     );
     drop(read);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_commit_has_published_its_changes_when_it_returns() {
+    let (_directory, path) = database();
+    let store = SqliteStore::open(&path).await.unwrap();
+    let (_, environments) = project(&store, "p", &["production"]).await;
+    let hub = ChangeHub::new();
+    store
+        .start(hub.clone(), CancellationToken::new())
+        .await
+        .unwrap();
+    let mut changes = hub.subscribe();
+    let mut write = store.write().await.unwrap();
+    write
+        .record_change(
+            environments[0].id,
+            ChangeKind::FlagUpsert,
+            "f",
+            1,
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    write.commit().await.unwrap();
+    match changes.try_recv() {
+        Ok(HubEvent::Change(change)) => {
+            assert_eq!((change.sequence, change.key.as_str()), (1, "f"))
+        }
+        other => panic!("nothing published by the time commit returned: {other:?}"),
+    }
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_commit_whose_caller_stops_waiting_still_commits_and_publishes() {
+    let (_directory, path) = database();
+    let store = SqliteStore::open(&path).await.unwrap();
+    let (_, environments) = project(&store, "p", &["production"]).await;
+    let production = environments[0].id;
+    let hub = ChangeHub::new();
+    store
+        .start(hub.clone(), CancellationToken::new())
+        .await
+        .unwrap();
+    let mut changes = hub.subscribe();
+    let mut write = store.write().await.unwrap();
+    write
+        .record_change(production, ChangeKind::FlagUpsert, "f", 1, Vec::new())
+        .await
+        .unwrap();
+    // Polled once, then dropped: what a request's future suffers when its client hangs up.
+    let abandoned = write.commit().now_or_never();
+    assert!(
+        abandoned.is_none(),
+        "the commit finished within its first poll"
+    );
+    let change = crate::support::next_change(&mut changes).await;
+    assert_eq!((change.environment_id, change.sequence), (production, 1));
+    let stream = store
+        .read()
+        .await
+        .unwrap()
+        .changes_since(production, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(stream.len(), 1);
     store.close().await;
 }

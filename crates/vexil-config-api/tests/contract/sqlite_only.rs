@@ -82,6 +82,8 @@ async fn reopening_keeps_the_data_and_continues_the_numbering() {
     assert!(verification.is_intact && verification.entries_checked == 2);
     drop(read);
     store.close().await;
+    assert!(store.read().await.is_err(), "a session after close");
+    assert!(store.write().await.is_err(), "a session after close");
 }
 
 #[tokio::test]

@@ -135,7 +135,7 @@ impl Config {
     /// Checks what the types alone cannot, naming the key. The database URL is not printed:
     /// it may hold a password.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        self.database.validate()?;
+        self.database.validate_for(crate::store::DATABASE_KINDS)?;
         let url = &self.analytics.grpc_url;
         if !vexil_service::config::is_grpc_url(url) {
             return Err(ConfigError::AnalyticsGrpcUrl { url: url.clone() });

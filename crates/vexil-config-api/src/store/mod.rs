@@ -5,6 +5,9 @@
 //! - `postgres/`: the schema `config` (`migrations/`), every query checked at compile time
 //!   (offline data in `.sqlx/`), with the sequencer and the LISTEN task that number,
 //!   chain and publish what writes committed.
+//! - `sqlite/`: one file (`migrations_sqlite/`), queries checked at run time (the contract
+//!   suite prepares every one), one writer that numbers and chains inside its transaction
+//!   and publishes at commit; for `vexil up`.
 //!
 //! The rules (`mutations/`, `instructions/`, `sync/`, `scheduler.rs`) are written once
 //! against the traits, so "validate, version, record the FlagSync change and the audit
@@ -17,11 +20,13 @@ pub mod kinds;
 pub mod params;
 pub mod postgres;
 pub mod rows;
+pub mod sqlite;
 mod traits;
 
 pub use connect::{connect, DATABASE_KINDS};
 pub use error::StoreError;
 pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
 pub use traits::{ConfigRead, ConfigStore, ConfigWrite, StoreResult};
 
 /// `now()` at PostgreSQL's precision (microseconds), so what is hashed or compared equals

@@ -156,7 +156,8 @@ pub trait ConfigWrite: ConfigRead {
 
     /// Marks a point to roll back to (one level: savepoints do not nest).
     async fn savepoint(&mut self) -> StoreResult<()>;
-    /// Undoes everything since `savepoint`, including changes and audit entries recorded.
+    /// Undoes everything since `savepoint`, including changes and audit entries recorded,
+    /// and ends the savepoint (the next `savepoint` starts a new one).
     async fn rollback_to_savepoint(&mut self) -> StoreResult<()>;
     /// Keeps everything since `savepoint`.
     async fn release_savepoint(&mut self) -> StoreResult<()>;

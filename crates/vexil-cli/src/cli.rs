@@ -149,16 +149,17 @@ pub struct StaleArgs {
 }
 
 const UP_AFTER_HELP: &str = "\
-Runs config-api, the stream gateway, event ingest and the analytics worker in this process, on
-the given PostgreSQL. Events go to Kafka when --kafka-brokers is given, otherwise through a
-durable queue in --data-dir; the gateway keeps its copy of the flags in Redis when --redis-url is
-given, otherwise in memory. The admin API listens on --api-listen; every SDK path
+Runs config-api, the stream gateway, event ingest and the analytics worker in this process.
+With no options it needs nothing else: config-api and the analytics worker keep their data in
+SQLite files in --data-dir, events go through a durable queue there, and the gateway keeps its
+copy of the flags in memory. Each backend can be a server instead: PostgreSQL with
+--database-url (config-api and the worker share it, each in its own schema), Kafka with
+--kafka-brokers, Redis with --redis-url. The admin API listens on --api-listen; every SDK path
 (streaming, polling, client-side evaluation, OFREP and events) on --sdk-listen, so one URL serves
 as a LaunchDarkly SDK's base, stream and events URI.
 
 On first start it creates a project `demo` with a few flags, and keeps the admin token and the
-demo's SDK keys in --data-dir, printing them at every start. config-api and the analytics worker
-share the database, each in its own schema.
+demo's SDK keys in --data-dir, printing them at every start.
 
 Prefer the environment variables for URLs that hold a password: command lines are visible to
 other users of the machine. Stop with Ctrl-C or SIGTERM: streams end, pending events are flushed.
@@ -167,23 +168,24 @@ Exit status: 0 after a clean stop; 1 a backend could not be reached or a service
 usage or a bad setting.
 
 Example:
+  vexil up                                    # everything in ./vexil-data
   export VEXIL_DATABASE__URL=postgres://postgres@127.0.0.1:5432/vexil
-  vexil up                                    # events in vexil-data/queue, flags in memory
   vexil up --redis-url redis://127.0.0.1:6379 --kafka-brokers 127.0.0.1:9092";
 
-/// `vexil up`. PostgreSQL is required until config-api runs on SQLite; without Kafka events go
-/// through an embedded queue, without Redis the gateway's copy is kept in memory.
+/// `vexil up`. Each backend is optional: without PostgreSQL the services keep their data in
+/// SQLite files, without Kafka events go through an embedded queue, without Redis the
+/// gateway's copy is kept in memory.
 #[derive(Debug, Args)]
 pub struct UpArgs {
     /// PostgreSQL for config-api and the analytics worker (`postgres://`); the database must
-    /// exist.
+    /// exist. Without it each keeps its data in a SQLite file in `--data-dir`.
     #[arg(
         long,
         value_name = "URL",
         env = "VEXIL_DATABASE__URL",
         hide_env_values = true
     )]
-    pub database_url: String,
+    pub database_url: Option<String>,
 
     /// Redis for the stream gateway's persistent copy of the flags (`redis://`), in
     /// LaunchDarkly's Redis layout. Without it the copy is kept in memory: config-api runs

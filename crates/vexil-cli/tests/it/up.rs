@@ -1,8 +1,9 @@
-//! `vexil up` as a user runs it: the built binary on the real PostgreSQL of
-//! `scripts/test-env`, first with its embedded queue and in-memory gateway copy, then on the
-//! real Redis and Kafka, with the unmodified LaunchDarkly Python SDK pointed at the one SDK
-//! URL it prints. It creates the demo, serves it, sees a flip, counts the evaluations, stops
-//! cleanly on SIGTERM and starts again from its data directory.
+//! `vexil up` as a user runs it: the built binary, first with no options at all (SQLite
+//! files, the embedded queue and the gateway's copy in memory, all in its data directory),
+//! then on the real PostgreSQL, Redis and Kafka of `scripts/test-env`, with the unmodified
+//! LaunchDarkly Python SDK pointed at the one SDK URL it prints. Each time it creates the
+//! demo, serves it, sees a flip, counts the evaluations, stops cleanly on SIGTERM and starts
+//! again from its data directory with everything kept.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -35,10 +36,10 @@ struct Up {
 }
 
 impl Up {
-    /// With `external`, events go through the test Kafka broker and the gateway keeps its
-    /// persistent copy in the test Redis; without, through the embedded queue in
-    /// `data_dir` and in memory.
-    async fn start(database_url: &str, data_dir: &Path, external: bool) -> Up {
+    /// With a database URL, config-api and the worker keep their data there, events go
+    /// through the test Kafka broker and the gateway keeps its persistent copy in the test
+    /// Redis; without, everything is embedded in `data_dir` (and memory).
+    async fn start(database_url: Option<&str>, data_dir: &Path) -> Up {
         let mut command = Command::new(env!("CARGO_BIN_EXE_vexil"));
         command.args(["up", "--data-dir"]).arg(data_dir).args([
             "--api-listen",
@@ -46,14 +47,22 @@ impl Up {
             "--sdk-listen",
             "127.0.0.1:0",
         ]);
-        if external {
-            command
-                .args(["--redis-url", &required_var("VEXIL_TEST_REDIS_URL")])
-                .args(["--kafka-brokers", &required_var("VEXIL_TEST_KAFKA_BROKERS")]);
+        match database_url {
+            Some(database_url) => {
+                command
+                    // The password-safe way: the database URL from the environment.
+                    .env("VEXIL_DATABASE__URL", database_url)
+                    .args(["--redis-url", &required_var("VEXIL_TEST_REDIS_URL")])
+                    .args(["--kafka-brokers", &required_var("VEXIL_TEST_KAFKA_BROKERS")]);
+            }
+            None => {
+                command
+                    .env_remove("VEXIL_DATABASE__URL")
+                    .env_remove("VEXIL_REDIS__URL")
+                    .env_remove("VEXIL_KAFKA__BROKERS");
+            }
         }
         let mut child = command
-            // The password-safe way: the database URL from the environment.
-            .env("VEXIL_DATABASE__URL", database_url)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
@@ -147,14 +156,42 @@ fn user(key: &str) -> Value {
     json!({"kind": "user", "key": key})
 }
 
+#[tokio::test]
+async fn a_laptop_runs_everything_in_one_process_with_no_options() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let up = Up::start(None, data_dir.path()).await;
+    walk_through(&up).await;
+    restart_keeps_everything(up, None, data_dir.path()).await;
+    for kept in [
+        "config.db",
+        "analytics.db",
+        "queue/embedded.vexil.sdk-events.v1",
+    ] {
+        assert!(
+            data_dir.path().join(kept).exists(),
+            "{kept} is in the data directory {}",
+            data_dir.path().display()
+        );
+    }
+}
+
 #[sqlx::test(migrations = false)]
-async fn a_laptop_runs_everything_in_one_process(pool: PgPool) {
+async fn the_same_process_runs_on_postgres_kafka_and_redis(pool: PgPool) {
     let data_dir = tempfile::tempdir().unwrap();
     let database_url = database_url(&pool);
-    // First with neither Kafka nor Redis (the embedded queue, the gateway's copy in
-    // memory), restarted below with both.
-    let up = Up::start(&database_url, data_dir.path(), false).await;
+    let up = Up::start(Some(&database_url), data_dir.path()).await;
+    walk_through(&up).await;
+    restart_keeps_everything(up, Some(&database_url), data_dir.path()).await;
+    assert!(
+        !data_dir.path().join("config.db").exists() && !data_dir.path().join("queue").exists(),
+        "nothing embedded is used when the servers are given"
+    );
+}
 
+/// The five-minute walk-through of docs/vexil-up.md: the demo, an SDK evaluating it, a flip
+/// reaching the SDK, exact usage counts and `vexil flags stale`. Leaves `new-checkout` off in
+/// `test` and the flag `forgotten` created.
+async fn walk_through(up: &Up) {
     // The demo project exists, behind the printed admin token.
     let (status, flags) = up
         .api(reqwest::Method::GET, "/projects/demo/flags", None)
@@ -305,18 +342,16 @@ async fn a_laptop_runs_everything_in_one_process(pool: PgPool) {
         .filter(|line| line.starts_with("ERROR"))
         .collect();
     assert!(errors.is_empty(), "the SDK logged {errors:?}");
+}
 
-    // SIGTERM stops it cleanly; a second start, on Kafka and Redis this time, uses the
-    // data directory: the same token and keys, no second demo.
+/// SIGTERM stops it cleanly; a second start on the same backends uses the data directory:
+/// the same token and keys, no second demo, the flip and the usage counts kept.
+async fn restart_keeps_everything(up: Up, database_url: Option<&str>, data_dir: &Path) {
     let (admin_token, sdk_key) = (up.admin_token.clone(), up.sdk_key.clone());
+    let usage_path = "/projects/demo/environments/test/flags/new-checkout/usage?granularity=day";
+    let (_, usage) = up.api(reqwest::Method::GET, usage_path, None).await;
     up.stop().await;
-    let topic = data_dir.path().join("queue/embedded.vexil.sdk-events.v1");
-    assert!(
-        topic.is_dir(),
-        "the events went through the embedded queue in {}",
-        topic.display()
-    );
-    let again = Up::start(&database_url, data_dir.path(), true).await;
+    let again = Up::start(database_url, data_dir).await;
     assert_eq!(again.admin_token, admin_token);
     assert_eq!(again.sdk_key, sdk_key);
     let (status, flag) = again
@@ -328,6 +363,19 @@ async fn a_laptop_runs_everything_in_one_process(pool: PgPool) {
         .await;
     assert_eq!(status, 200, "{flag}");
     assert_eq!(flag["on"], false, "the flip survived the restart: {flag}");
+    let (status, projects) = again.api(reqwest::Method::GET, "/projects", None).await;
+    assert_eq!(status, 200, "{projects}");
+    assert_eq!(
+        projects["items"].as_array().map(Vec::len),
+        Some(1),
+        "{projects}"
+    );
+    let (status, usage_again) = again.api(reqwest::Method::GET, usage_path, None).await;
+    assert_eq!(status, 200, "{usage_again}");
+    assert_eq!(
+        usage_again["totals"], usage["totals"],
+        "the counts survived the restart"
+    );
     again.stop().await;
 }
 

@@ -91,7 +91,7 @@ impl Platform {
             service_token: Some(service_token.clone()),
             ..Default::default()
         };
-        worker.database.url = settings.database_url.clone();
+        worker.database.url = settings.databases.worker.clone();
         let worker_service = shutdown.clone();
         match &platform.queue {
             Some(queue) => {
@@ -128,7 +128,7 @@ impl Platform {
             service_token: Some(service_token.clone()),
             ..Default::default()
         };
-        config_api.database.url = settings.database_url.clone();
+        config_api.database.url = settings.databases.config_api.clone();
         config_api.analytics.grpc_url = worker_grpc_url;
         platform.spawn(
             "config-api",

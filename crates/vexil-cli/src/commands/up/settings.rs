@@ -2,19 +2,20 @@
 //! (exit code 2) naming the option, not a connection failure minutes later.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cli::UpArgs;
 use crate::error::InputError;
 
 const DATABASE_URL: &str = "--database-url (or VEXIL_DATABASE__URL)";
+const DATA_DIR: &str = "--data-dir";
 const REDIS_URL: &str = "--redis-url (or VEXIL_REDIS__URL)";
 const KAFKA_BROKERS: &str = "--kafka-brokers (or VEXIL_KAFKA__BROKERS)";
 
 /// The checked command line of `vexil up`.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub database_url: String,
+    pub databases: Databases,
     /// `None`: the gateway keeps its persistent copy in memory.
     pub redis_url: Option<String>,
     /// `None`: events go through the embedded queue in the data directory.
@@ -25,9 +26,56 @@ pub struct Settings {
     pub create_demo: bool,
 }
 
+/// The `database.url` of config-api and of the analytics worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Databases {
+    pub config_api: String,
+    pub worker: String,
+}
+
+impl Databases {
+    /// The given PostgreSQL for both (each keeps its own schema), or, without one, a SQLite
+    /// file each in the data directory: one writer per file, and neither service reads the
+    /// other's tables.
+    fn choose(database_url: Option<&str>, data_dir: &Path) -> Result<Databases, InputError> {
+        match database_url {
+            Some(url) => {
+                check_database_url(url)?;
+                Ok(Databases {
+                    config_api: url.to_owned(),
+                    worker: url.to_owned(),
+                })
+            }
+            None => Ok(Databases {
+                config_api: sqlite_url(&data_dir.join("config.db"))?,
+                worker: sqlite_url(&data_dir.join("analytics.db"))?,
+            }),
+        }
+    }
+}
+
+/// `sqlite://path`, with the characters the driver would read as URL syntax escaped (it
+/// percent-decodes the path).
+fn sqlite_url(path: &Path) -> Result<String, InputError> {
+    let path = path.to_str().ok_or_else(|| InputError::Setting {
+        setting: DATA_DIR,
+        problem: "must be a path in UTF-8 (it becomes part of the SQLite database URL)".into(),
+    })?;
+    let mut url = String::from("sqlite://");
+    for character in path.chars() {
+        match character {
+            '%' => url.push_str("%25"),
+            '?' => url.push_str("%3F"),
+            '#' => url.push_str("%23"),
+            other => url.push(other),
+        }
+    }
+    Ok(url)
+}
+
 impl Settings {
     pub fn from_args(args: &UpArgs) -> Result<Settings, InputError> {
-        check_database_url(&args.database_url)?;
+        let databases = Databases::choose(args.database_url.as_deref(), &args.data_dir)?;
         if let Some(redis_url) = &args.redis_url {
             check_scheme(REDIS_URL, redis_url, &["redis", "rediss"])?;
         }
@@ -35,7 +83,7 @@ impl Settings {
             check_brokers(brokers)?;
         }
         Ok(Settings {
-            database_url: args.database_url.clone(),
+            databases,
             redis_url: args.redis_url.clone(),
             kafka_brokers: args.kafka_brokers.clone(),
             data_dir: args.data_dir.clone(),
@@ -103,7 +151,7 @@ mod tests {
 
     fn args() -> UpArgs {
         UpArgs {
-            database_url: "postgres://vexil:secret@db/vexil".into(),
+            database_url: Some("postgres://vexil:secret@db/vexil".into()),
             redis_url: Some("redis://cache:6379".into()),
             kafka_brokers: Some("kafka-1:9092, kafka-2:9092".into()),
             data_dir: "vexil-data".into(),
@@ -134,9 +182,49 @@ mod tests {
     }
 
     #[test]
+    fn a_database_url_serves_both_services() {
+        let settings = Settings::from_args(&args()).unwrap();
+        assert_eq!(
+            settings.databases.config_api,
+            "postgres://vexil:secret@db/vexil"
+        );
+        assert_eq!(
+            settings.databases.worker,
+            "postgres://vexil:secret@db/vexil"
+        );
+    }
+
+    #[test]
+    fn without_a_database_url_each_service_has_a_sqlite_file_in_the_data_dir() {
+        let mut args = args();
+        args.database_url = None;
+        args.data_dir = "/srv/vexil?#%/data".into();
+        let databases = Settings::from_args(&args).unwrap().databases;
+        assert_eq!(
+            databases.config_api,
+            "sqlite:///srv/vexil%3F%23%25/data/config.db"
+        );
+        assert_eq!(
+            databases.worker,
+            "sqlite:///srv/vexil%3F%23%25/data/analytics.db"
+        );
+        // The driver reads back the path it was given.
+        let options: sqlx::sqlite::SqliteConnectOptions = databases.config_api.parse().unwrap();
+        assert_eq!(
+            options.get_filename(),
+            Path::new("/srv/vexil?#%/data/config.db")
+        );
+        vexil_service::database::check_url_for(
+            &databases.worker,
+            &[vexil_service::database::DatabaseKind::Sqlite],
+        )
+        .unwrap();
+    }
+
+    #[test]
     fn a_wrong_scheme_names_the_option_and_hides_the_value() {
         let mut args = args();
-        args.database_url = "mysql://vexil:secret@db/vexil".into();
+        args.database_url = Some("mysql://vexil:secret@db/vexil".into());
         let message = Settings::from_args(&args).unwrap_err().to_string();
         assert_eq!(
             message,
@@ -145,7 +233,7 @@ mod tests {
         assert!(!message.contains("secret"));
 
         let mut args = self::args();
-        args.database_url = "postgres://vexil:secret@db:notaport/vexil".into();
+        args.database_url = Some("postgres://vexil:secret@db:notaport/vexil".into());
         let message = Settings::from_args(&args).unwrap_err().to_string();
         assert_eq!(
             message,

@@ -42,6 +42,19 @@ pub struct FlagFilter {
     pub offset: i64,
 }
 
+impl FlagFilter {
+    /// `text` as a LIKE pattern matching it literally anywhere (`%`, `_` and `\` escaped,
+    /// for `ESCAPE '\'`, PostgreSQL's default), the same for every store.
+    pub fn text_pattern(&self) -> Option<String> {
+        let text = self.text.as_ref()?;
+        let escaped = text
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        Some(format!("%{escaped}%"))
+    }
+}
+
 /// A change to a flag's targeting in one environment, to apply at `execute_at`.
 pub struct NewChange<'a> {
     pub flag_id: Uuid,
@@ -85,4 +98,19 @@ pub struct AuditFilter {
     /// Entries with a sequence number below this one (for paging backwards).
     pub before_sequence: Option<i64>,
     pub limit: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_filter_matches_wildcards_literally() {
+        let filter = FlagFilter {
+            text: Some(r"50%_off\now".into()),
+            ..FlagFilter::default()
+        };
+        assert_eq!(filter.text_pattern().as_deref(), Some(r"%50\%\_off\\now%"));
+        assert_eq!(FlagFilter::default().text_pattern(), None);
+    }
 }

@@ -59,10 +59,7 @@ pub async fn list(
     project_id: Uuid,
     filter: &FlagFilter,
 ) -> Result<(Vec<FlagRow>, i64), StoreError> {
-    let pattern = filter
-        .text
-        .as_ref()
-        .map(|text| format!("%{}%", escape_like(text)));
+    let pattern = filter.text_pattern();
     let rows = sqlx::query_as!(
         FlagRow,
         r#"SELECT id, project_id, key, name, description, kind,
@@ -117,12 +114,6 @@ pub async fn list_for_project(
     .fetch_all(connection)
     .await
     .map_err(StoreError::from)
-}
-
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 /// Inserts a flag; `None` when the project already has the key.

@@ -40,10 +40,7 @@ pub(super) async fn list(
     project_id: Uuid,
     filter: &FlagFilter,
 ) -> StoreResult<(Vec<FlagRow>, i64)> {
-    let pattern = filter
-        .text
-        .as_ref()
-        .map(|text| format!("%{}%", escape_like(text)));
+    let pattern = filter.text_pattern();
     let rows = sqlx::query(
         r#"SELECT id, project_id, key, name, description, kind, variations, tags, maintainer,
                   is_temporary, using_mobile_key, using_environment_id, is_archived,
@@ -234,12 +231,4 @@ pub(super) fn flag(row: &SqliteRow) -> StoreResult<FlagRow> {
         created_at: columns.time("created_at")?,
         updated_at: columns.time("updated_at")?,
     })
-}
-
-/// `text` as a LIKE pattern matching it literally (with `ESCAPE '\'`), as PostgreSQL's
-/// store escapes it for ILIKE.
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }

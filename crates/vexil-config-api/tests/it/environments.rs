@@ -149,7 +149,7 @@ async fn rotating_a_key_can_keep_the_old_one_until_an_expiry(pool: PgPool) {
         .unwrap()
         .to_owned();
     let resolve = |secret: String| {
-        let store = PostgresStore::new(server.pool.clone());
+        let store = PostgresStore::new(server.pool.clone().unwrap());
         async move {
             let mut session = store.read().await.unwrap();
             session

@@ -1,5 +1,6 @@
 //! Starts config-api on `127.0.0.1:0` against a test database and talks to it.
 
+use std::future::Future;
 use std::net::SocketAddr;
 
 use reqwest::{Method, StatusCode};
@@ -17,7 +18,8 @@ pub const SERVICE_TOKEN: &str = "test-service-token";
 pub struct Server {
     pub http: SocketAddr,
     pub grpc: SocketAddr,
-    pub pool: PgPool,
+    /// The test database; `None` for a service started on a `database.url`.
+    pub pool: Option<PgPool>,
     client: reqwest::Client,
     shutdown: CancellationToken,
     task: Option<JoinHandle<anyhow::Result<()>>>,
@@ -25,26 +27,34 @@ pub struct Server {
 
 impl Server {
     pub async fn start(pool: PgPool) -> Server {
+        let config = test_config().await;
+        Server::spawn(Some(pool.clone()), |http, grpc, shutdown| {
+            vexil_config_api::serve(config, pool, http, grpc, shutdown)
+        })
+        .await
+    }
+
+    /// Starts the service through `run`, on the store `database_url` names, as `vexil up`
+    /// starts it.
+    pub async fn start_url(database_url: &str) -> Server {
+        let mut config = test_config().await;
+        config.database.url = database_url.to_owned();
+        Server::spawn(None, |http, grpc, shutdown| {
+            vexil_config_api::run(config, http, grpc, shutdown)
+        })
+        .await
+    }
+
+    async fn spawn<Serve, Serving>(pool: Option<PgPool>, serve: Serve) -> Server
+    where
+        Serve: FnOnce(TcpListener, TcpListener, CancellationToken) -> Serving,
+        Serving: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
         let http = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let grpc = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let (http_address, grpc_address) = (http.local_addr().unwrap(), grpc.local_addr().unwrap());
-        let mut config = Config {
-            admin_token: Some(ADMIN_TOKEN.into()),
-            service_token: Some(SERVICE_TOKEN.into()),
-            scheduler_interval: std::time::Duration::from_millis(50),
-            ..Config::default()
-        };
-        config.http.body_limit_bytes = 64 * 1024;
-        // No analytics-worker in these tests: a port nothing listens on.
-        config.analytics.grpc_url = format!("http://{}", closed_port().await);
         let shutdown = CancellationToken::new();
-        let task = tokio::spawn(vexil_config_api::serve(
-            config,
-            pool.clone(),
-            http,
-            grpc,
-            shutdown.clone(),
-        ));
+        let task = tokio::spawn(serve(http, grpc, shutdown.clone()));
         let server = Server {
             http: http_address,
             grpc: grpc_address,
@@ -188,6 +198,21 @@ impl Server {
         )
         .await
     }
+}
+
+/// The configuration every test service runs with: known admin and service tokens, a
+/// 50 ms scheduler, a 64 KiB body limit, and no analytics-worker.
+pub async fn test_config() -> Config {
+    let mut config = Config {
+        admin_token: Some(ADMIN_TOKEN.into()),
+        service_token: Some(SERVICE_TOKEN.into()),
+        scheduler_interval: std::time::Duration::from_millis(50),
+        ..Config::default()
+    };
+    config.http.body_limit_bytes = 64 * 1024;
+    // No analytics-worker in these tests: a port nothing listens on.
+    config.analytics.grpc_url = format!("http://{}", closed_port().await);
+    config
 }
 
 /// A loopback address that refuses connections.

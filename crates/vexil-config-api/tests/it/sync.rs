@@ -33,11 +33,11 @@ async fn channel(server: &Server) -> Channel {
         .unwrap()
 }
 
-async fn flag_sync(server: &Server) -> FlagSyncClient<Authed> {
+pub async fn flag_sync(server: &Server) -> FlagSyncClient<Authed> {
     FlagSyncClient::with_interceptor(channel(server).await, with_token as fn(_) -> _)
 }
 
-async fn next(stream: &mut Streaming<WatchEvent>) -> WatchEvent {
+pub async fn next(stream: &mut Streaming<WatchEvent>) -> WatchEvent {
     tokio::time::timeout(Duration::from_secs(10), stream.message())
         .await
         .expect("a watch event within 10 s")
@@ -45,7 +45,7 @@ async fn next(stream: &mut Streaming<WatchEvent>) -> WatchEvent {
         .expect("the stream stays open")
 }
 
-async fn environment_id(server: &Server, project: &str, environment: &str) -> String {
+pub async fn environment_id(server: &Server, project: &str, environment: &str) -> String {
     let (_, body) = server
         .admin(
             Method::GET,
@@ -56,7 +56,7 @@ async fn environment_id(server: &Server, project: &str, environment: &str) -> St
     body["id"].as_str().unwrap().to_owned()
 }
 
-fn describe(event: &WatchEvent) -> String {
+pub fn describe(event: &WatchEvent) -> String {
     match event.event.as_ref().unwrap() {
         Event::Snapshot(snapshot) => {
             let flags: Vec<_> = snapshot

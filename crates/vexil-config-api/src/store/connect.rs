@@ -1,7 +1,7 @@
 //! Opens the store `database.url` names, applying migrations when `database.migrate` is
 //! set.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -62,6 +62,8 @@ fn sqlite_path(url: &str) -> anyhow::Result<PathBuf> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     #[test]

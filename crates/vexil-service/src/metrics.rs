@@ -23,7 +23,11 @@ use tracing::Instrument;
 
 use crate::telemetry;
 
-const CONTENT_TYPE_OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub mod merge;
+
+/// The `Content-Type` of an OpenMetrics text exposition.
+pub const CONTENT_TYPE_OPENMETRICS: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {

@@ -9,6 +9,7 @@ mod harness;
 mod input_errors;
 mod single_mode;
 mod up;
+mod up_metrics;
 
 // Shared with the system tests in `tests/`: the LaunchDarkly Python SDK driver and the test
 // servers' addresses.

@@ -25,6 +25,10 @@ pub fn render(
     let _ = writeln!(text, "  SDK URL      {sdk}  (base, stream and events URI for LaunchDarkly SDKs; OFREP at {sdk}/ofrep/v1)");
     let _ = writeln!(
         text,
+        "  Metrics      {sdk}/metrics  (Prometheus, all four services)"
+    );
+    let _ = writeln!(
+        text,
         "  Admin token  {admin_token}  (kept in {data}/admin-token)"
     );
     match demo {

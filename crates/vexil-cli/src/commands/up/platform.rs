@@ -1,7 +1,8 @@
 //! Starts the four services in this process, each from its own library, wired to each other
 //! over loopback gRPC exactly as in a distributed deployment: config-api's admin API on
 //! `--api-listen`, the gateway and ingest together on `--sdk-listen` (`sdk_port.rs`), and the
-//! internal gRPC ports and the worker's HTTP port on ephemeral loopback ports.
+//! internal gRPC ports and the worker's HTTP port on ephemeral loopback ports. The SDK port's
+//! `/metrics` gathers config-api's and the worker's from those listeners.
 //!
 //! A random service token, new at every start, authenticates the services to each other.
 
@@ -155,7 +156,11 @@ impl Platform {
         let gateway_routes = vexil_stream_gateway::routes::router(gateway.state.clone());
 
         ingest.readiness.set_ready();
-        let app = sdk_port::router(gateway_routes, ingest_routes);
+        let scraped = sdk_port::ScrapedServices {
+            config_api: format!("{}/metrics", url(platform.api_address)),
+            analytics_worker: format!("{}/metrics", url(worker_address)),
+        };
+        let app = sdk_port::router(gateway_routes, ingest_routes, scraped)?;
         platform.spawn("SDK port", async move {
             let served = axum::serve(sdk_http, app.into_make_service())
                 .with_graceful_shutdown(shutdown.cancelled_owned())

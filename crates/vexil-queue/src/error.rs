@@ -57,6 +57,30 @@ pub enum QueueError {
     },
     #[error("the queue is closed")]
     Closed,
+    #[cfg(feature = "kafka")]
+    #[error("failed to create the Kafka {role} for brokers {brokers}")]
+    KafkaClient {
+        role: &'static str,
+        brokers: String,
+        #[source]
+        source: Box<rdkafka::error::KafkaError>,
+    },
+    /// Librdkafka or the brokers refused or failed an operation; for an append, some of
+    /// the records may still have been written.
+    #[cfg(feature = "kafka")]
+    #[error("failed to {action} topic {topic} on Kafka")]
+    Kafka {
+        action: &'static str,
+        topic: String,
+        #[source]
+        source: Box<rdkafka::error::KafkaError>,
+    },
+    /// A broker acknowledged a record without saying where it is, so its position cannot
+    /// be returned.
+    #[error(
+        "the brokers acknowledged record {index} of the batch to topic {topic} without its offset"
+    )]
+    NoOffset { topic: String, index: usize },
 }
 
 impl QueueError {

@@ -3,8 +3,9 @@
 //! reads them back per partition from offsets the caller keeps, waiting for new ones.
 //!
 //! Owns the traits, the record types, the key-to-partition rule ([`partition_for_key`]),
-//! the embedded durable log `vexil up` runs instead of Kafka ([`embedded`]), and the
-//! contract tests every implementation passes (`contract`, feature `contract`). Never
+//! the embedded durable log `vexil up` runs instead of Kafka ([`embedded`]), the
+//! implementation on Kafka (`kafka`, feature `kafka`), and the contract tests every
+//! implementation passes (`contract`, feature `contract`). Never
 //! depends on another Vexil crate, and never interprets a record's bytes.
 //!
 //! The traits are object safe (`Arc<dyn Producer>`, `Arc<dyn Consumer>`, `Box<dyn
@@ -20,6 +21,8 @@ mod consumer;
 pub mod contract;
 pub mod embedded;
 mod error;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 mod partitioner;
 mod producer;
 mod record;

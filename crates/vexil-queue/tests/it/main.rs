@@ -1,8 +1,10 @@
-//! The embedded queue's tests: the shared contract, then what only a log on disk has
-//! (durability across reopening and crashes, segments and their deletion, the directory).
+//! The queue's tests: the shared contract against the embedded log and against Kafka, then
+//! what only a log on disk has (durability across reopening and crashes, segments and their
+//! deletion, the directory).
 
 mod contract;
 mod directory;
 mod durability;
+mod kafka_contract;
 mod retention;
 mod support;

@@ -1,0 +1,42 @@
+//! The queue on Kafka brokers, through librdkafka (feature `kafka`): [`KafkaProducer`]
+//! appends with an idempotent producer, [`KafkaConsumer`] reads by manual assignment of
+//! every partition from offsets the caller keeps (no consumer group, nothing committed).
+//!
+//! Start with `producer.rs` and `subscription.rs`. `cursor.rs` holds the one subtle part:
+//! how a subscription notices a broker that answers a fetch from inside a record batch with
+//! the next batch (tansu 0.6 does) and reads the skipped records anyway. `admin.rs` creates
+//! and deletes topics. The guarantees and settings are in this crate's `README.md`.
+
+mod admin;
+mod consumer;
+mod cursor;
+mod delivery;
+mod options;
+mod producer;
+mod subscription;
+mod watermarks;
+
+pub use admin::{create_topic, delete_topic};
+pub use consumer::KafkaConsumer;
+pub use options::KafkaOptions;
+pub use producer::KafkaProducer;
+
+use rdkafka::ClientConfig;
+
+/// Settings every client shares: the brokers, the client id and the operator's extra
+/// properties. Each client then sets what its guarantees rest on, after these.
+fn client_config(options: &KafkaOptions) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", &options.brokers)
+        .set("client.id", &options.client_id);
+    for (name, value) in &options.properties {
+        config.set(name, value);
+    }
+    config
+}
+
+/// Librdkafka takes timeouts in whole milliseconds, as text.
+fn millis(duration: std::time::Duration) -> String {
+    duration.as_millis().to_string()
+}

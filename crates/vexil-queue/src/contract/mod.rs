@@ -1,5 +1,5 @@
 //! The contract every queue implementation passes, written once: the embedded log runs it
-//! in `tests/it/contract.rs`, and the Kafka implementation will run the same cases.
+//! in `tests/it/contract.rs`, the Kafka implementation in `tests/it/kafka_contract.rs`.
 //!
 //! Each case takes a [`Fixture`]: a producer and a consumer of one implementation and a
 //! fresh, empty topic (created by the fixture when the implementation needs that). The

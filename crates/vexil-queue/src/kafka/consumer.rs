@@ -25,6 +25,8 @@ pub struct KafkaConsumer {
 }
 
 impl KafkaConsumer {
+    /// Keeps the options; nothing connects until [`Consumer::partitions`] or
+    /// [`Consumer::subscribe`].
     pub fn new(options: KafkaOptions) -> KafkaConsumer {
         KafkaConsumer { options }
     }

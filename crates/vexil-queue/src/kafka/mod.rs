@@ -4,8 +4,9 @@
 //!
 //! Start with `producer.rs` and `subscription.rs`. `cursor.rs` holds the one subtle part:
 //! how a subscription notices a broker that answers a fetch from inside a record batch with
-//! the next batch (tansu 0.6 does) and reads the skipped records anyway. `admin.rs` creates
-//! and deletes topics. The guarantees and settings are in this crate's `README.md`.
+//! the next batch (tansu 0.6 does) and reads the skipped records anyway. `watermarks.rs`
+//! keeps what `lag` answers from; `admin.rs` creates and deletes topics. The guarantees and
+//! settings are in this crate's `README.md`.
 
 mod admin;
 mod consumer;

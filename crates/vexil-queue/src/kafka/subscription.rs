@@ -41,6 +41,9 @@ pub(super) struct KafkaSubscription {
     first_partition: usize,
     /// The task serving the consumer's main queue (statistics, errors).
     events: AbortHandle,
+    /// An error met after records were already taken for a batch: returned by the next
+    /// call, so that those records are not lost with it.
+    deferred_error: Option<QueueError>,
 }
 
 impl KafkaSubscription {
@@ -63,12 +66,16 @@ impl KafkaSubscription {
             stall: (options.fetch_wait * STALL_FETCHES).max(Duration::from_secs(1)),
             first_partition: 0,
             events,
+            deferred_error: None,
         }
     }
 
     /// Positions change only between awaits, and only with the records returned, so a
     /// dropped call moves nothing: what librdkafka fetched ahead stays in its queues.
     async fn next(&mut self, max_records: usize) -> Result<Vec<StoredRecord>, QueueError> {
+        if let Some(error) = self.deferred_error.take() {
+            return Err(error);
+        }
         let max_records = max_records.max(1);
         let queues = self.queues.clone();
         let watermarks = self.watermarks.clone();
@@ -121,7 +128,8 @@ impl KafkaSubscription {
     }
 
     /// Adds a received record to `records` if it is the next of its partition; fails on
-    /// errors that waiting cannot cure.
+    /// errors that waiting cannot cure (or defers them while `records` holds some, whose
+    /// cursors have already moved).
     fn take(
         &mut self,
         received: Result<BorrowedMessage<'_>, KafkaError>,
@@ -130,11 +138,16 @@ impl KafkaSubscription {
         let message = match received {
             Ok(message) => message,
             Err(error) if is_permanent(&error) => {
-                return Err(QueueError::Kafka {
+                let error = QueueError::Kafka {
                     action: "read",
                     topic: self.topic.clone(),
                     source: Box::new(error),
-                })
+                };
+                if records.is_empty() {
+                    return Err(error);
+                }
+                self.deferred_error = Some(error);
+                return Ok(());
             }
             Err(error) => {
                 // Librdkafka reconnects and retries by itself.

@@ -19,7 +19,7 @@ use bytes::Bytes;
 use rdkafka::client::ClientContext;
 use rdkafka::config::FromClientConfigAndContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::OwnedHeaders;
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, ProducerContext, ThreadedProducer};
 use rdkafka::ClientConfig;
 use tokio::sync::Notify;
@@ -504,10 +504,17 @@ fn records_of(body: &[u8], environment_id: &str, index: usize) -> (Records, Owne
         let valid = validate_event(event).expect("the bench's events are valid");
         batch.push_record(&mut records, i, event.json, &valid);
     }
-    (records, batch.headers())
+    let mut headers = OwnedHeaders::new_with_capacity(3);
+    for header in batch.headers() {
+        headers = headers.insert(Header {
+            key: &header.name,
+            value: Some(&header.value[..]),
+        });
+    }
+    (records, headers)
 }
 
-/// Ingest's producer settings (`src/kafka/producer.rs`) with its defaults.
+/// Ingest's producer settings (`vexil_queue::kafka`'s producer, with ingest's defaults).
 fn producer_config(brokers: &str) -> ClientConfig {
     let mut config = ClientConfig::new();
     config
@@ -515,6 +522,7 @@ fn producer_config(brokers: &str) -> ClientConfig {
         .set("client.id", "vexil-ingest-bench-bare")
         .set("enable.idempotence", "true")
         .set("acks", "all")
+        .set("partitioner", "consistent")
         .set("compression.type", "lz4")
         .set("linger.ms", LINGER_MS.to_string())
         .set("message.timeout.ms", PRODUCE_TIMEOUT_MS.to_string())

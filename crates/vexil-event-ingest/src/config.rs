@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use vexil_queue::kafka::KafkaOptions;
 use vexil_service::config::duration_millis;
 use vexil_service::cors::CorsConfigError;
 pub use vexil_service::cors::{CorsConfig, CorsEnvironment};
@@ -86,7 +87,8 @@ pub struct KafkaConfig {
     /// Replication factor of a topic created at startup; -1 takes the broker's default.
     pub topic_replication_factor: i32,
     /// Further librdkafka producer properties (`security.protocol`, `sasl.*`, ...), set
-    /// after and over the ones above.
+    /// after and over the ones above, but not over the producer's guarantees
+    /// (`enable.idempotence`, `acks`, `partitioner`).
     pub properties: BTreeMap<String, String>,
 }
 
@@ -133,6 +135,26 @@ impl Default for KafkaConfig {
         }
     }
 }
+
+impl KafkaConfig {
+    /// The settings of `vexil_queue::kafka`'s producer and admin client these keys make:
+    /// `produce_timeout` is its append timeout; the producer's guarantees (idempotence,
+    /// `acks=all`, the `consistent` partitioner) are the queue's, set over `properties`.
+    pub fn queue_options(&self) -> KafkaOptions {
+        let mut options = KafkaOptions::new(self.brokers.as_str());
+        options.client_id = CLIENT_ID.to_owned();
+        options.append_timeout = self.produce_timeout;
+        options.linger = self.linger;
+        options.compression = self.compression.clone();
+        options.replication_factor =
+            (self.topic_replication_factor != -1).then_some(self.topic_replication_factor);
+        options.properties = self.properties.clone().into_iter().collect();
+        options
+    }
+}
+
+/// The `client.id` brokers see ingest's connections under.
+const CLIENT_ID: &str = "vexil-event-ingest";
 
 /// Compression codecs this build of librdkafka has (zlib and its built-in lz4 and snappy).
 pub const COMPRESSION_CODECS: &[&str] = &["none", "gzip", "snappy", "lz4"];
@@ -216,6 +238,30 @@ mod tests {
         assert_eq!(config.http.listen.port(), 8050);
         assert_eq!(config.kafka.topic, "vexil.sdk-events.v1");
         assert_eq!(config.kafka.compression, "lz4");
+    }
+
+    #[test]
+    fn kafka_keys_become_the_queue_options() {
+        let mut config = Config::default();
+        config.kafka.brokers = "kafka-1:9092,kafka-2:9092".into();
+        config.kafka.produce_timeout = Duration::from_millis(1500);
+        config.kafka.linger = Duration::from_millis(20);
+        config.kafka.compression = "gzip".into();
+        config.kafka.topic_replication_factor = 3;
+        config.kafka.properties = [("security.protocol".into(), "ssl".into())].into();
+        let options = config.kafka.queue_options();
+        assert_eq!(options.brokers, "kafka-1:9092,kafka-2:9092");
+        assert_eq!(options.client_id, "vexil-event-ingest");
+        assert_eq!(options.append_timeout, Duration::from_millis(1500));
+        assert_eq!(options.linger, Duration::from_millis(20));
+        assert_eq!(options.compression, "gzip");
+        assert_eq!(options.replication_factor, Some(3));
+        assert_eq!(
+            options.properties,
+            [("security.protocol".to_owned(), "ssl".to_owned())]
+        );
+        let defaults = Config::default().kafka.queue_options();
+        assert_eq!(defaults.replication_factor, None);
     }
 
     #[test]

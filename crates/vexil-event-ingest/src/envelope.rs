@@ -1,9 +1,8 @@
-//! Turns accepted events into Kafka records: the `EventEnvelope` value, the record key
+//! Turns accepted events into queue records: the `EventEnvelope` value, the record key
 //! and the record headers (the contract is in `proto/vexil/events/v1/events.proto`).
 
 use prost::encoding::{encode_key, encode_varint, WireType};
 use prost::Message;
-use rdkafka::message::{Header, OwnedHeaders};
 use vexil_proto::events::v1::{
     EventEnvelope, PAYLOAD_ID_HEADER, TRACEPARENT_HEADER, TRACESTATE_HEADER,
 };
@@ -91,37 +90,21 @@ impl<'a> Batch<'a> {
         self.value_len("migration_op", json) + self.credential.environment_id.len() + 64
     }
 
-    /// The record headers for Kafka: [`Batch::header_pairs`].
-    pub fn headers(&self) -> OwnedHeaders {
-        let mut headers = OwnedHeaders::new_with_capacity(3);
-        for (key, value) in self.header_pairs() {
-            headers = headers.insert(Header {
-                key,
-                value: Some(value),
-            });
-        }
-        headers
-    }
-
-    /// The record headers for a `vexil_queue` producer: [`Batch::header_pairs`].
-    pub fn queue_headers(&self) -> Vec<vexil_queue::Header> {
-        self.header_pairs()
-            .map(|(name, value)| vexil_queue::Header {
-                name: name.to_owned(),
-                value: bytes::Bytes::copy_from_slice(value.as_bytes()),
-            })
-            .collect()
-    }
-
     /// The record headers, in order: the payload id and the request's W3C trace context.
-    fn header_pairs(&self) -> impl Iterator<Item = (&'static str, &str)> + '_ {
+    pub fn headers(&self) -> Vec<vexil_queue::Header> {
         [
             (PAYLOAD_ID_HEADER, Some(&self.request.payload_id)),
             (TRACEPARENT_HEADER, self.request.traceparent.as_ref()),
             (TRACESTATE_HEADER, self.request.tracestate.as_ref()),
         ]
         .into_iter()
-        .filter_map(|(key, value)| Some((key, value?.as_str())))
+        .filter_map(|(name, value)| {
+            Some(vexil_queue::Header {
+                name: name.to_owned(),
+                value: bytes::Bytes::copy_from_slice(value?.as_bytes()),
+            })
+        })
+        .collect()
     }
 
     /// `{environment_id}:{context key}` keeps one context's events in one partition, in
@@ -163,7 +146,6 @@ fn length_delimited(tag: u32, bytes: &[u8], buffer: &mut Vec<u8>) {
 mod tests {
     use std::borrow::Cow;
 
-    use rdkafka::message::Headers;
     use vexil_proto::config::v1::CredentialKind;
 
     use super::*;
@@ -220,15 +202,13 @@ mod tests {
         assert_eq!(envelope.event_schema, 4);
 
         let headers = batch.headers();
-        let names: Vec<&str> = headers.iter().map(|header| header.key).collect();
+        let names: Vec<&str> = headers.iter().map(|header| header.name.as_str()).collect();
         assert_eq!(names, ["vexil-payload-id", "traceparent"]);
-        let queue_headers = batch.queue_headers();
-        let queue_names: Vec<&str> = queue_headers
-            .iter()
-            .map(|header| header.name.as_str())
-            .collect();
-        assert_eq!(queue_names, names);
-        assert_eq!(&queue_headers[0].value[..], b"p-1");
+        assert_eq!(&headers[0].value[..], b"p-1");
+        assert_eq!(
+            &headers[1].value[..],
+            b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        );
     }
 
     #[test]

@@ -1,16 +1,16 @@
 //! Vexil's event ingest: the endpoint LaunchDarkly SDKs post analytics and diagnostic
 //! events to. It authenticates the SDK's credential through config-api's
 //! `Credentials.Resolve` (cached briefly), validates each event by kind, wraps it in a
-//! `vexil.events.v1.EventEnvelope` and produces it to Kafka (or, in `vexil up`, appends it
-//! to the embedded queue: [`run_with_queue`]), answering 202 only once every record of the
-//! request is acknowledged.
+//! `vexil.events.v1.EventEnvelope` and appends it to the event queue (`vexil_queue`: its
+//! Kafka producer, or in `vexil up` the embedded queue, [`run_with_queue`]), answering 202
+//! only once every record of the request is acknowledged.
 //!
 //! Never waits on PostgreSQL, never aggregates or stores events itself (that is
 //! analytics-worker's job), never logs SDK keys or event contents.
 //!
 //! Start with `run` below, then `ingest.rs` (one request, from body to 202), `events/`
-//! (what a valid event is) and `sink.rs` (Kafka's producer in `kafka/`, or `vexil up`'s
-//! embedded queue).
+//! (what a valid event is), `envelope.rs` (the records made of them) and `sink.rs` (the
+//! one producer they go to).
 
 pub mod auth;
 pub mod body;
@@ -20,7 +20,6 @@ pub mod envelope;
 pub mod error;
 pub mod events;
 pub mod ingest;
-pub mod kafka;
 pub mod metrics;
 pub mod records;
 pub mod routes;

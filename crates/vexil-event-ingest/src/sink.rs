@@ -1,7 +1,6 @@
-//! Where a request's records go: Kafka (`kafka::EventProducer`, the standalone service) or
-//! a `vexil_queue::Producer` (`vexil up`'s embedded queue, read by the worker in the same
-//! process). One enum dispatch per request; either way the request waits once, for all of
-//! its records.
+//! Where a request's records go: one `vexil_queue::Producer` and topic, chosen at startup
+//! (Kafka's in the standalone service, `vexil up`'s embedded queue in-process). Either way
+//! the request waits once, for all of its records.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,62 +8,41 @@ use std::time::Duration;
 use vexil_queue::{Producer, QueueError};
 
 use crate::envelope::Batch;
-use crate::kafka::{EventProducer, ProduceError};
 use crate::records::Records;
 
 /// Cheap to clone; clones share the producer.
 #[derive(Clone)]
-pub enum EventSink {
-    Kafka(EventProducer),
-    Queue {
-        producer: Arc<dyn Producer>,
-        topic: Arc<str>,
-    },
-}
-
-/// Why a request's records are not all durable. Some may be: a retry of the same payload
-/// is de-duplicated downstream by payload id and index.
-#[derive(Debug, thiserror::Error)]
-pub enum SendError {
-    #[error(transparent)]
-    Kafka(#[from] ProduceError),
-    #[error("the embedded queue did not take the records")]
-    Queue(#[from] QueueError),
+pub struct EventSink {
+    producer: Arc<dyn Producer>,
+    topic: Arc<str>,
 }
 
 impl EventSink {
-    /// Sends every record with the batch's headers and timestamp, and returns once all of
-    /// them are acknowledged (Kafka, within `kafka.produce_timeout`) or durable (the
-    /// queue, within its own append timeout).
-    pub async fn send(&self, records: Records, batch: &Batch<'_>) -> Result<(), SendError> {
-        match self {
-            EventSink::Kafka(producer) => {
-                producer
-                    .produce_all(&records, &batch.headers(), batch.received_at_unix_ms)
-                    .await?;
-            }
-            EventSink::Queue { producer, topic } => {
-                let records =
-                    records.into_queue_records(&batch.queue_headers(), batch.received_at_unix_ms);
-                producer.append(topic, &records).await?;
-            }
+    pub fn new(producer: Arc<dyn Producer>, topic: &str) -> EventSink {
+        EventSink {
+            producer,
+            topic: topic.into(),
         }
+    }
+
+    /// Sends every record with the batch's headers and timestamp, and returns once all of
+    /// them are durable, within the producer's append timeout (`kafka.produce_timeout` on
+    /// Kafka). After an error some records may be durable: a retry of the same payload is
+    /// de-duplicated downstream by payload id and index.
+    pub async fn send(&self, records: Records, batch: &Batch<'_>) -> Result<(), QueueError> {
+        let records = records.into_queue_records(&batch.headers(), batch.received_at_unix_ms);
+        self.producer.append(&self.topic, &records).await?;
         Ok(())
     }
 
-    /// Gives records still queued in Kafka's producer up to `grace` to be acknowledged.
-    /// The embedded queue holds nothing back: an append returns once it is durable.
+    /// Gives records the producer still holds (those of requests that timed out or were
+    /// abandoned) up to `grace` to become durable.
     pub async fn close(&self, grace: Duration) {
-        let EventSink::Kafka(producer) = self else {
-            return;
-        };
-        let producer = producer.clone();
-        match tokio::task::spawn_blocking(move || producer.flush(grace)).await {
-            Ok(Ok(())) => tracing::info!("producer flushed"),
-            Ok(Err(error)) => {
+        match self.producer.flush(grace).await {
+            Ok(()) => tracing::info!("producer flushed"),
+            Err(error) => {
                 tracing::warn!(error = %error, "producer did not flush before shutdown")
             }
-            Err(error) => tracing::error!(error = %error, "producer flush task failed"),
         }
     }
 }

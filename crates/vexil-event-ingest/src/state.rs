@@ -4,13 +4,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use vexil_queue::kafka::{self, KafkaProducer};
 use vexil_queue::Producer;
 use vexil_service::cors::CorsPolicy;
 use vexil_service::health::Readiness;
 
 use crate::config::Config;
 use crate::credentials::CredentialResolver;
-use crate::kafka::{ensure_topic, EventProducer};
 use crate::metrics::IngestMetrics;
 use crate::sink::EventSink;
 
@@ -30,40 +30,40 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Creates the Kafka producer and the credential resolver, and the topic when
-    /// configured. config-api need not be reachable yet; the brokers must be when the topic
-    /// is created.
+    /// Creates the Kafka producer (`vexil_queue::kafka`'s, configured from `kafka.*`) and the
+    /// credential resolver, and the topic when configured. config-api need not be reachable
+    /// yet; the brokers must be when the topic is created.
     pub async fn connect(config: &Config) -> anyhow::Result<AppState> {
         // `Config::load` validated it already; a configuration built in code gets the same.
         config.validate().context("invalid configuration")?;
+        let options = config.kafka.queue_options();
         if config.kafka.create_topic {
-            ensure_topic(&config.kafka, TOPIC_CREATION_TIMEOUT)
-                .await
-                .with_context(|| {
-                    format!(
-                        "making sure topic {} exists (kafka.create_topic)",
-                        config.kafka.topic
-                    )
-                })?;
+            let partitions = u32::try_from(config.kafka.topic_partitions)
+                .expect("validated: kafka.topic_partitions is at least 1");
+            kafka::create_topic(
+                &options,
+                &config.kafka.topic,
+                partitions,
+                TOPIC_CREATION_TIMEOUT,
+            )
+            .await
+            .with_context(|| {
+                format!(
+                    "making sure topic {} exists (kafka.create_topic)",
+                    config.kafka.topic
+                )
+            })?;
         }
         let producer =
-            EventProducer::new(&config.kafka).context("creating the Kafka producer (kafka.*)")?;
-        AppState::with_sink(config, EventSink::Kafka(producer))
+            KafkaProducer::new(&options).context("creating the Kafka producer (kafka.*)")?;
+        AppState::with_queue(config, Arc::new(producer))
     }
 
-    /// As [`AppState::connect`], appending events to `queue` (`vexil up`'s embedded queue,
-    /// which creates `kafka.topic` on first use) instead of Kafka: the other `kafka.*` keys
-    /// are not read, and the queue's own append timeout bounds a request's wait.
+    /// As [`AppState::connect`], appending events to `queue` instead (`vexil up`'s embedded
+    /// queue, which creates `kafka.topic` on first use): the other `kafka.*` keys are not
+    /// read, and the queue's own append timeout bounds a request's wait.
     pub fn with_queue(config: &Config, queue: Arc<dyn Producer>) -> anyhow::Result<AppState> {
         config.validate().context("invalid configuration")?;
-        let sink = EventSink::Queue {
-            producer: queue,
-            topic: config.kafka.topic.as_str().into(),
-        };
-        AppState::with_sink(config, sink)
-    }
-
-    fn with_sink(config: &Config, events: EventSink) -> anyhow::Result<AppState> {
         let resolver = CredentialResolver::new(
             &config.config_api,
             &config.credentials,
@@ -72,7 +72,7 @@ impl AppState {
         .context("preparing the config-api client")?;
         Ok(AppState {
             resolver,
-            events,
+            events: EventSink::new(queue, &config.kafka.topic),
             metrics: IngestMetrics::new(),
             readiness: Readiness::default(),
             body_limit_bytes: config.http.body_limit_bytes,
@@ -80,7 +80,7 @@ impl AppState {
         })
     }
 
-    /// Gives records still queued in the producer up to `grace` to be acknowledged.
+    /// Gives records the producer still holds up to `grace` to be acknowledged.
     pub async fn close(self, grace: Duration) {
         self.readiness.set_not_ready();
         self.events.close(grace).await;

@@ -57,6 +57,9 @@ pub enum QueueError {
     },
     #[error("the queue is closed")]
     Closed,
+    /// A flush gave up with records still on their way: they may yet be written, or lost.
+    #[error("{records} records were still unacknowledged after {timeout_ms} ms")]
+    Unflushed { records: u64, timeout_ms: u128 },
     #[cfg(feature = "kafka")]
     #[error("failed to create the Kafka {role} for brokers {brokers}")]
     KafkaClient {

@@ -1,5 +1,7 @@
 //! The producer side of a queue: appending records durably.
 
+use std::time::Duration;
+
 use crate::{BoxFuture, Position, QueueError, Record};
 
 /// Appends records to a topic. Implementations are cheap to share (`Arc<dyn Producer>`)
@@ -20,4 +22,14 @@ pub trait Producer: Send + Sync {
         topic: &'a str,
         records: &'a [Record],
     ) -> BoxFuture<'a, Result<Vec<Position>, QueueError>>;
+
+    /// Gives records still on their way (those of appends that timed out or were dropped,
+    /// which a network client may still be sending) up to `timeout` to become durable;
+    /// called once at shutdown. An implementation with nothing of its own left to send has
+    /// nothing to do (the default): the embedded log's writer finishes what it took before
+    /// the queue closes.
+    fn flush(&self, timeout: Duration) -> BoxFuture<'_, Result<(), QueueError>> {
+        let _ = timeout;
+        Box::pin(std::future::ready(Ok(())))
+    }
 }

@@ -10,8 +10,9 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use super::{client_config, KafkaOptions};
 use crate::QueueError;
 
-/// Creates `topic` with `partitions` partitions and the brokers' default replication,
-/// unless it exists (it then keeps its partition count). Fails after `timeout`.
+/// Creates `topic` with `partitions` partitions of `options.replication_factor` replicas,
+/// unless it exists (it then keeps its partition count and replicas). Fails after
+/// `timeout`.
 pub async fn create_topic(
     options: &KafkaOptions,
     topic: &str,
@@ -20,7 +21,9 @@ pub async fn create_topic(
 ) -> Result<(), QueueError> {
     let admin = admin(options)?;
     let partitions = i32::try_from(partitions).unwrap_or(i32::MAX);
-    let new_topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(-1));
+    // -1 asks the brokers for their default.
+    let replication = TopicReplication::Fixed(options.replication_factor.unwrap_or(-1));
+    let new_topic = NewTopic::new(topic, partitions, replication);
     let answer = tokio::time::timeout(
         timeout,
         admin.create_topics([&new_topic], &admin_options(timeout)),
@@ -35,7 +38,7 @@ pub async fn create_topic(
 }
 
 fn admin(options: &KafkaOptions) -> Result<AdminClient<DefaultClientContext>, QueueError> {
-    client_config(options)
+    client_config(options, &[])
         .create()
         .map_err(|source| QueueError::KafkaClient {
             role: "admin client",

@@ -35,10 +35,13 @@ impl KafkaConsumer {
     /// partitions to a consumer with one, but it never joins the group and never commits:
     /// the caller keeps its offsets.
     fn subscription_config(&self) -> ClientConfig {
-        let mut config = client_config(&self.options);
-        config
-            .set("fetch.wait.max.ms", millis(self.options.fetch_wait))
-            .set("statistics.interval.ms", millis(self.options.lag_refresh));
+        let mut config = client_config(
+            &self.options,
+            &[
+                ("fetch.wait.max.ms", millis(self.options.fetch_wait)),
+                ("statistics.interval.ms", millis(self.options.lag_refresh)),
+            ],
+        );
         // After the operator's properties: the subscription's guarantees rest on these.
         config
             .set("group.id", &self.options.client_id)
@@ -152,7 +155,7 @@ impl Consumer for KafkaConsumer {
     fn partitions<'a>(&'a self, topic: &'a str) -> BoxFuture<'a, Result<u32, QueueError>> {
         Box::pin(async move {
             // No group: this client only asks for metadata.
-            let client: BaseConsumer = client_config(&self.options)
+            let client: BaseConsumer = client_config(&self.options, &[])
                 .create()
                 .map_err(|source| self.client_failed(source))?;
             let topic = topic.to_owned();

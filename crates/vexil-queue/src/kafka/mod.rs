@@ -24,13 +24,17 @@ pub use producer::KafkaProducer;
 
 use rdkafka::ClientConfig;
 
-/// Settings every client shares: the brokers, the client id and the operator's extra
-/// properties. Each client then sets what its guarantees rest on, after these.
-fn client_config(options: &KafkaOptions) -> ClientConfig {
+/// A client's settings: the brokers and the client id, then `tunables` (the client's own
+/// settings from [`KafkaOptions`]), then the operator's extra properties, which so override
+/// both. Each client then sets what its guarantees rest on, after these.
+fn client_config(options: &KafkaOptions, tunables: &[(&str, String)]) -> ClientConfig {
     let mut config = ClientConfig::new();
     config
         .set("bootstrap.servers", &options.brokers)
         .set("client.id", &options.client_id);
+    for (name, value) in tunables {
+        config.set(*name, value);
+    }
     for (name, value) in &options.properties {
         config.set(name, value);
     }

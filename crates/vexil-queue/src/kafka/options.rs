@@ -27,6 +27,9 @@ pub struct KafkaOptions {
     /// [`crate::Subscription::lag`] answers from are renewed, from the consumer's latest
     /// fetch responses (default 1 s).
     pub lag_refresh: Duration,
+    /// Replicas of each partition of a topic [`super::create_topic`] creates (default
+    /// `None`: the brokers' `default.replication.factor`).
+    pub replication_factor: Option<i32>,
     /// Extra librdkafka properties (security, SASL, ...), applied after the settings above,
     /// so they override them, except those the queue's guarantees rest on (see the
     /// README).
@@ -44,6 +47,7 @@ impl KafkaOptions {
             compression: "lz4".to_owned(),
             fetch_wait: Duration::from_millis(500),
             lag_refresh: Duration::from_secs(1),
+            replication_factor: None,
             properties: Vec::new(),
         }
     }

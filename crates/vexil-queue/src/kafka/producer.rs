@@ -8,8 +8,9 @@
 //! producer's id or epoch (after a broker stalls with records in flight, librdkafka bumps
 //! the epoch itself, and tansu 0.6 answers `INVALID_PRODUCER_EPOCH` to every record from
 //! then on, which librdkafka does not treat as fatal). Either way the first append to see
-//! it replaces the producer with a fresh one (a new producer id), so the service recovers
-//! without a restart, as event ingest's producer does.
+//! it fail replaces the producer with a fresh one (a new producer id), so the service
+//! recovers without a restart; a record written before the replacement is a duplicate
+//! for consumers to drop, like any retried one.
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -49,12 +50,15 @@ struct Generation {
 impl KafkaProducer {
     /// Creates the producer; it connects in the background.
     pub fn new(options: &KafkaOptions) -> Result<KafkaProducer, QueueError> {
-        let mut config = client_config(options);
-        config
-            .set("compression.type", &options.compression)
-            .set("linger.ms", millis(options.linger))
-            .set("message.timeout.ms", millis(options.append_timeout))
-            .set("request.timeout.ms", millis(options.append_timeout));
+        let mut config = client_config(
+            options,
+            &[
+                ("compression.type", options.compression.clone()),
+                ("linger.ms", millis(options.linger)),
+                ("message.timeout.ms", millis(options.append_timeout)),
+                ("request.timeout.ms", millis(options.append_timeout)),
+            ],
+        );
         // After the operator's properties: the queue's guarantees rest on these.
         config
             .set("enable.idempotence", "true")
@@ -86,10 +90,24 @@ impl KafkaProducer {
         }
         let (generation, producer) = self.current();
         let appended = self.append_with(&producer, topic, records).await;
-        if let Err(QueueError::Kafka { source, .. }) = &appended {
-            self.replace_if_broken(generation, &producer, source);
+        if let Err(error) = &appended {
+            self.replace_if_broken(generation, &producer, error);
         }
         appended
+    }
+
+    /// Waits up to `timeout` for every record handed to librdkafka to be settled.
+    async fn flush_within(&self, timeout: Duration) -> Result<(), QueueError> {
+        let (_, producer) = self.current();
+        // librdkafka's flush blocks its thread until the records are settled.
+        tokio::task::spawn_blocking(move || {
+            producer.flush(timeout).map_err(|_| QueueError::Unflushed {
+                records: u64::try_from(producer.in_flight_count()).unwrap_or(0),
+                timeout_ms: timeout.as_millis(),
+            })
+        })
+        .await
+        .map_err(|_| QueueError::Closed)?
     }
 
     async fn append_with(
@@ -146,6 +164,12 @@ impl KafkaProducer {
             .collect()
     }
 
+    /// How many producers this one has replaced.
+    #[cfg(test)]
+    fn generation(&self) -> u64 {
+        self.current().0
+    }
+
     fn current(&self) -> (u64, Arc<Inner>) {
         let current = self
             .current
@@ -154,16 +178,20 @@ impl KafkaProducer {
         (current.number, current.producer.clone())
     }
 
-    /// Replaces the producer of `generation` when it hit a fatal error or the broker
-    /// refused its producer id or epoch (once, however many appends saw it fail).
-    fn replace_if_broken(&self, generation: u64, producer: &Inner, error: &KafkaError) {
+    /// Replaces the producer of `generation` when it hit a fatal error (whatever `error`
+    /// the append saw, a timeout included) or the broker refused its producer id or epoch
+    /// (once, however many appends saw it fail).
+    fn replace_if_broken(&self, generation: u64, producer: &Inner, error: &QueueError) {
         let (code, reason) = match producer.client().fatal_error() {
             Some(fatal) => fatal,
             None => match error {
-                KafkaError::MessageProduction(code) if refuses_producer_state(*code) => (
-                    *code,
-                    "the broker refused the producer's id or epoch".to_owned(),
-                ),
+                QueueError::Kafka { source, .. } => match **source {
+                    KafkaError::MessageProduction(code) if refuses_producer_state(code) => (
+                        code,
+                        "the broker refused the producer's id or epoch".to_owned(),
+                    ),
+                    _ => return,
+                },
                 _ => return,
             },
         };
@@ -207,6 +235,10 @@ impl Producer for KafkaProducer {
         records: &'a [Record],
     ) -> BoxFuture<'a, Result<Vec<Position>, QueueError>> {
         Box::pin(self.append_records(topic, records))
+    }
+
+    fn flush(&self, timeout: Duration) -> BoxFuture<'_, Result<(), QueueError>> {
+        Box::pin(self.flush_within(timeout))
     }
 }
 
@@ -259,3 +291,6 @@ fn refuses_producer_state(code: RDKafkaErrorCode) -> bool {
 fn create(config: &ClientConfig) -> Result<Arc<Inner>, KafkaError> {
     Inner::from_config_and_context(config, Acknowledgements).map(Arc::new)
 }
+
+#[cfg(test)]
+mod tests;

@@ -37,26 +37,6 @@ pub async fn create_topic(
     )
 }
 
-/// Deletes `topic`, if it exists. Fails after `timeout`.
-pub async fn delete_topic(
-    options: &KafkaOptions,
-    topic: &str,
-    timeout: Duration,
-) -> Result<(), QueueError> {
-    let admin = admin(options)?;
-    let answer = tokio::time::timeout(
-        timeout,
-        admin.delete_topics(&[topic], &admin_options(timeout)),
-    )
-    .await;
-    check(
-        topic,
-        "delete",
-        answer,
-        RDKafkaErrorCode::UnknownTopicOrPartition,
-    )
-}
-
 fn admin(options: &KafkaOptions) -> Result<AdminClient<DefaultClientContext>, QueueError> {
     client_config(options, &[])
         .create()

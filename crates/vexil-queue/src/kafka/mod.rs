@@ -5,7 +5,7 @@
 //! Start with `producer.rs` and `subscription.rs`. `cursor.rs` holds the one subtle part:
 //! how a subscription notices a broker that answers a fetch from inside a record batch with
 //! the next batch (tansu 0.6 does) and reads the skipped records anyway. `watermarks.rs`
-//! keeps what `lag` answers from; `admin.rs` creates and deletes topics. The guarantees and
+//! keeps what `lag` answers from; `admin.rs` creates topics. The guarantees and
 //! settings are in this crate's `README.md`.
 
 mod admin;
@@ -17,7 +17,7 @@ mod producer;
 mod subscription;
 mod watermarks;
 
-pub use admin::{create_topic, delete_topic};
+pub use admin::create_topic;
 pub use consumer::KafkaConsumer;
 pub use options::KafkaOptions;
 pub use producer::KafkaProducer;

@@ -505,7 +505,7 @@ fn records_of(body: &[u8], environment_id: &str, index: usize) -> (Records, Owne
         batch.push_record(&mut records, i, event.json, &valid);
     }
     let mut headers = OwnedHeaders::new_with_capacity(3);
-    for header in batch.headers() {
+    for header in batch.headers().iter() {
         headers = headers.insert(Header {
             key: &header.name,
             value: Some(&header.value[..]),

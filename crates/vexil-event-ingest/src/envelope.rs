@@ -1,6 +1,8 @@
 //! Turns accepted events into queue records: the `EventEnvelope` value, the record key
 //! and the record headers (the contract is in `proto/vexil/events/v1/events.proto`).
 
+use std::sync::Arc;
+
 use prost::encoding::{encode_key, encode_varint, WireType};
 use prost::Message;
 use vexil_proto::events::v1::{
@@ -91,7 +93,8 @@ impl<'a> Batch<'a> {
     }
 
     /// The record headers, in order: the payload id and the request's W3C trace context.
-    pub fn headers(&self) -> Vec<vexil_queue::Header> {
+    /// Built once per request and shared by its records.
+    pub fn headers(&self) -> Arc<[vexil_queue::Header]> {
         [
             (PAYLOAD_ID_HEADER, Some(&self.request.payload_id)),
             (TRACEPARENT_HEADER, self.request.traceparent.as_ref()),

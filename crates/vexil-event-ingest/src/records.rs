@@ -1,6 +1,8 @@
 //! A request's records, keys and values written one after another into one buffer: one
 //! allocation per request instead of two per record, whichever queue they go to.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 /// The records of one request, in order.
@@ -63,10 +65,10 @@ impl Records {
 
 impl Records {
     /// The records as `vexil_queue` records sharing this request's one buffer (each key
-    /// and value is a slice of it, not a copy), every one with `headers`.
+    /// and value is a slice of it, not a copy) and its one header list.
     pub fn into_queue_records(
         self,
-        headers: &[vexil_queue::Header],
+        headers: Arc<[vexil_queue::Header]>,
         timestamp_ms: i64,
     ) -> Vec<vexil_queue::Record> {
         let buffer = Bytes::from(self.bytes);
@@ -77,7 +79,7 @@ impl Records {
                 let record = vexil_queue::Record {
                     key: buffer.slice(start..key_end),
                     value: buffer.slice(key_end..value_end),
-                    headers: headers.to_vec(),
+                    headers: headers.clone(),
                     timestamp_ms,
                 };
                 start = value_end;
@@ -107,11 +109,11 @@ mod tests {
         let mut records = Records::default();
         records.push(|key| key.extend_from_slice(b"k1"), |value| value.push(1));
         records.push(|_| {}, |value| value.extend_from_slice(b"v2"));
-        let header = vexil_queue::Header {
+        let headers: Arc<[vexil_queue::Header]> = Arc::new([vexil_queue::Header {
             name: "vexil-payload-id".into(),
             value: Bytes::from_static(b"p-1"),
-        };
-        let queued = records.into_queue_records(std::slice::from_ref(&header), 7);
+        }]);
+        let queued = records.into_queue_records(headers.clone(), 7);
         let expected = [
             vexil_queue::Record::new(&b"k1"[..], &[1u8][..], 7)
                 .with_header("vexil-payload-id", &b"p-1"[..]),
@@ -119,5 +121,11 @@ mod tests {
                 .with_header("vexil-payload-id", &b"p-1"[..]),
         ];
         assert_eq!(queued, expected);
+        assert!(
+            queued
+                .iter()
+                .all(|record| Arc::ptr_eq(&record.headers, &headers)),
+            "each record copied the headers instead of sharing them"
+        );
     }
 }

@@ -30,9 +30,10 @@ impl EventSink {
     /// Kafka). After an error some records may be durable: a retry of the same payload is
     /// de-duplicated downstream by payload id and index.
     pub async fn send(&self, records: Records, batch: &Batch<'_>) -> Result<(), QueueError> {
-        let records = records.into_queue_records(&batch.headers(), batch.received_at_unix_ms);
-        self.producer.append(&self.topic, &records).await?;
-        Ok(())
+        let records = records.into_queue_records(batch.headers(), batch.received_at_unix_ms);
+        // No positions: the request only needs to know its records are durable, and on
+        // Kafka an append without them costs no allocation per record.
+        self.producer.append_all(&self.topic, &records).await
     }
 
     /// Gives records the producer still holds (those of requests that timed out or were

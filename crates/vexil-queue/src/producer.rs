@@ -23,6 +23,20 @@ pub trait Producer: Send + Sync {
         records: &'a [Record],
     ) -> BoxFuture<'a, Result<Vec<Position>, QueueError>>;
 
+    /// [`Producer::append`] for a caller that needs no positions (event ingest): the same
+    /// durability, ordering, timeout and all-or-error contract, returning `Ok(())` once
+    /// every record is durable. It exists so an implementation can skip tracking where
+    /// each record went: Kafka's then counts acknowledgements down on one shared counter
+    /// per call instead of one allocation and one lock per record. The default appends and
+    /// drops the positions.
+    fn append_all<'a>(
+        &'a self,
+        topic: &'a str,
+        records: &'a [Record],
+    ) -> BoxFuture<'a, Result<(), QueueError>> {
+        Box::pin(async move { self.append(topic, records).await.map(drop) })
+    }
+
     /// Gives records still on their way (those of appends that timed out or were dropped,
     /// which a network client may still be sending) up to `timeout` to become durable;
     /// called once at shutdown. An implementation with nothing of its own left to send has

@@ -2,10 +2,13 @@
 //! appenders, and releasing.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use super::{read_exactly, record, subscribe_at_end, Fixture, DEADLINE};
-use crate::{Position, Record};
+use crate::{Header, Position, Record};
 
 /// A reader waiting at the end of the topic gets a record appended afterwards, promptly.
 pub async fn a_waiting_reader_wakes_on_append(fixture: Fixture) {
@@ -93,6 +96,73 @@ pub async fn concurrent_appenders_are_all_acknowledged_and_readable(fixture: Fix
         .map(|stored| (stored.position, stored.record))
         .collect();
     assert_eq!(read, appended, "records read back, by position");
+}
+
+/// Once `append_all` returns, every record it was given is readable, with the headers its
+/// call shared, in order per key across one task's calls; concurrent callers lose nothing.
+pub async fn every_record_is_readable_once_append_all_returns(fixture: Fixture) {
+    const TASKS: usize = 8;
+    const BATCHES: usize = 4;
+    const PER_BATCH: usize = 25;
+    let mut tasks = Vec::new();
+    for task in 0..TASKS {
+        let producer = fixture.producer.clone();
+        let topic = fixture.topic.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut appended = Vec::new();
+            for batch in 0..BATCHES {
+                let headers: Arc<[Header]> = Arc::new([
+                    Header {
+                        name: "vexil-payload-id".to_owned(),
+                        value: Bytes::from(format!("payload-{task}-{batch}")),
+                    },
+                    Header {
+                        name: "traceparent".to_owned(),
+                        value: Bytes::from_static(
+                            b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                        ),
+                    },
+                ]);
+                let records: Vec<Record> = (0..PER_BATCH)
+                    .map(|index| {
+                        let sequence = (task * BATCHES + batch) * PER_BATCH + index;
+                        let key = format!("task-{task}-key-{}", index % 3);
+                        Record {
+                            headers: headers.clone(),
+                            ..Record::new(key.clone(), format!("{key}/{sequence}"), 7)
+                        }
+                    })
+                    .collect();
+                producer
+                    .append_all(&topic, &records)
+                    .await
+                    .expect("appending");
+                appended.extend(records);
+            }
+            appended
+        }));
+    }
+    let mut appended: BTreeMap<Bytes, Vec<Record>> = BTreeMap::new();
+    for task in tasks {
+        for record in task.await.expect("appending task") {
+            appended.entry(record.key.clone()).or_default().push(record);
+        }
+    }
+    let mut subscription = fixture
+        .consumer
+        .subscribe(&fixture.topic, &[])
+        .await
+        .expect("subscribing");
+    let mut read = read_exactly(subscription.as_mut(), TASKS * BATCHES * PER_BATCH).await;
+    read.sort_by_key(|stored| stored.position);
+    let mut read_by_key: BTreeMap<Bytes, Vec<Record>> = BTreeMap::new();
+    for stored in read {
+        read_by_key
+            .entry(stored.record.key.clone())
+            .or_default()
+            .push(stored.record);
+    }
+    assert_eq!(read_by_key, appended, "records read back, per key in order");
 }
 
 /// Releasing an offset never loses a record at or after it.

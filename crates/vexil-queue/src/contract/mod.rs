@@ -17,6 +17,7 @@ mod ordering;
 
 pub use delivery::{
     a_waiting_reader_wakes_on_append, concurrent_appenders_are_all_acknowledged_and_readable,
+    every_record_is_readable_once_append_all_returns,
     records_from_the_released_offset_on_stay_readable,
 };
 pub use lag::{
@@ -56,6 +57,7 @@ macro_rules! contract_tests {
             offsets_are_dense_per_partition_and_reading_resumes_from_a_supplied_offset,
             a_waiting_reader_wakes_on_append,
             concurrent_appenders_are_all_acknowledged_and_readable,
+            every_record_is_readable_once_append_all_returns,
             the_same_key_always_lands_in_the_same_partition,
             records_from_the_released_offset_on_stay_readable,
             lag_is_zero_on_an_empty_topic,

@@ -39,7 +39,7 @@ pub(crate) fn encode(record: &Record, payload_len: usize, out: &mut Vec<u8>) {
     put_bytes(out, &record.key);
     put_bytes(out, &record.value);
     out.extend_from_slice(&(record.headers.len() as u32).to_le_bytes());
-    for header in &record.headers {
+    for header in record.headers.iter() {
         put_bytes(out, header.name.as_bytes());
         put_bytes(out, &header.value);
     }
@@ -132,7 +132,7 @@ pub(crate) fn decode(payload: Bytes) -> Result<Record, &'static str> {
     Ok(Record {
         key,
         value,
-        headers,
+        headers: headers.into(),
         timestamp_ms,
     })
 }

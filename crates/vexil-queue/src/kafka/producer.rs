@@ -22,7 +22,7 @@ use rdkafka::producer::{BaseRecord, Producer as _, ThreadedProducer};
 use rdkafka::ClientConfig;
 use tokio::time::Instant;
 
-use super::delivery::{Acknowledgements, Pending, Slot};
+use super::delivery::{Acknowledgements, Countdown, Delivery, Placements};
 use super::{client_config, millis, KafkaOptions};
 use crate::{BoxFuture, Position, Producer, QueueError, Record};
 
@@ -85,15 +85,44 @@ impl KafkaProducer {
         topic: &str,
         records: &[Record],
     ) -> Result<Vec<Position>, QueueError> {
+        let placements = Arc::new(Placements::new(records.len()));
+        self.settle_all(topic, records, &placements.countdown, |index| {
+            Arc::new(Delivery::Placed {
+                placements: placements.clone(),
+                index,
+            })
+        })
+        .await?;
+        positions(topic, placements.placed())
+    }
+
+    async fn append_all_records(&self, topic: &str, records: &[Record]) -> Result<(), QueueError> {
+        let delivery = Arc::new(Delivery::Counted(Countdown::new(records.len())));
+        self.settle_all(topic, records, delivery.countdown(), |_| delivery.clone())
+            .await
+    }
+
+    /// Hands every record to librdkafka with the delivery `delivery_of` gives it (by
+    /// index), and waits until `countdown`, which those deliveries settle, reaches zero or
+    /// the append times out. Replaces the producer when the failure says it is broken.
+    async fn settle_all(
+        &self,
+        topic: &str,
+        records: &[Record],
+        countdown: &Countdown,
+        delivery_of: impl Fn(usize) -> Arc<Delivery>,
+    ) -> Result<(), QueueError> {
         if records.is_empty() {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let (generation, producer) = self.current();
-        let appended = self.append_with(&producer, topic, records).await;
-        if let Err(error) = &appended {
+        let settled = self
+            .settle_with(&producer, topic, records, countdown, delivery_of)
+            .await;
+        if let Err(error) = &settled {
             self.replace_if_broken(generation, &producer, error);
         }
-        appended
+        settled
     }
 
     /// Waits up to `timeout` for every record handed to librdkafka to be settled.
@@ -110,16 +139,17 @@ impl KafkaProducer {
         .map_err(|_| QueueError::Closed)?
     }
 
-    async fn append_with(
+    async fn settle_with(
         &self,
         producer: &Inner,
         topic: &str,
         records: &[Record],
-    ) -> Result<Vec<Position>, QueueError> {
+        countdown: &Countdown,
+        delivery_of: impl Fn(usize) -> Arc<Delivery>,
+    ) -> Result<(), QueueError> {
         let deadline = Instant::now() + self.append_timeout;
-        let pending = Arc::new(Pending::new(records.len()));
         for (index, record) in records.iter().enumerate() {
-            let mut outgoing = outgoing(topic, record, &pending, index);
+            let mut outgoing = outgoing(topic, record, delivery_of(index));
             loop {
                 match producer.send(outgoing) {
                     Ok(()) => break,
@@ -136,32 +166,16 @@ impl KafkaProducer {
                 }
             }
         }
-        if tokio::time::timeout_at(deadline, pending.settled())
+        if tokio::time::timeout_at(deadline, countdown.settled())
             .await
             .is_err()
         {
             return Err(self.timed_out(topic));
         }
-        if let Some(source) = pending.failure() {
-            return Err(failed(topic, source.clone()));
+        match countdown.failure() {
+            Some(source) => Err(failed(topic, source.clone())),
+            None => Ok(()),
         }
-        pending
-            .placed()
-            .into_iter()
-            .enumerate()
-            .map(|(index, placed)| {
-                let position = placed.and_then(|(partition, offset)| {
-                    Some(Position {
-                        partition: u32::try_from(partition).ok()?,
-                        offset: u64::try_from(offset).ok()?,
-                    })
-                });
-                position.ok_or_else(|| QueueError::NoOffset {
-                    topic: topic.to_owned(),
-                    index,
-                })
-            })
-            .collect()
     }
 
     /// How many producers this one has replaced.
@@ -237,34 +251,61 @@ impl Producer for KafkaProducer {
         Box::pin(self.append_records(topic, records))
     }
 
+    fn append_all<'a>(
+        &'a self,
+        topic: &'a str,
+        records: &'a [Record],
+    ) -> BoxFuture<'a, Result<(), QueueError>> {
+        Box::pin(self.append_all_records(topic, records))
+    }
+
     fn flush(&self, timeout: Duration) -> BoxFuture<'_, Result<(), QueueError>> {
         Box::pin(self.flush_within(timeout))
     }
 }
 
-/// The record as librdkafka takes it, carrying its slot in the append's [`Pending`].
+/// The record as librdkafka takes it, carrying its delivery. A record without headers
+/// gets no header list at all.
 fn outgoing<'a>(
     topic: &'a str,
     record: &'a Record,
-    pending: &Arc<Pending>,
-    index: usize,
-) -> BaseRecord<'a, [u8], [u8], Box<Slot>> {
+    delivery: Arc<Delivery>,
+) -> BaseRecord<'a, [u8], [u8], Arc<Delivery>> {
+    let outgoing = BaseRecord::with_opaque_to(topic, delivery)
+        .key(&record.key[..])
+        .payload(&record.value[..])
+        .timestamp(record.timestamp_ms);
+    if record.headers.is_empty() {
+        return outgoing;
+    }
     let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
-    for header in &record.headers {
+    for header in record.headers.iter() {
         headers = headers.insert(Header {
             key: &header.name,
             value: Some(&header.value[..]),
         });
     }
-    let slot = Box::new(Slot {
-        pending: pending.clone(),
-        index,
-    });
-    BaseRecord::with_opaque_to(topic, slot)
-        .key(&record.key[..])
-        .payload(&record.value[..])
-        .headers(headers)
-        .timestamp(record.timestamp_ms)
+    outgoing.headers(headers)
+}
+
+/// Each record's position from its acknowledged partition and offset, in the order given.
+fn positions(topic: &str, placed: Vec<Option<(i32, i64)>>) -> Result<Vec<Position>, QueueError> {
+    placed
+        .into_iter()
+        .enumerate()
+        .map(|(index, placed)| {
+            let position = placed.and_then(|(partition, offset)| {
+                Some(Position {
+                    partition: u32::try_from(partition).ok()?,
+                    offset: u64::try_from(offset).ok()?,
+                })
+            });
+            position.ok_or_else(|| QueueError::NoOffset {
+                topic: topic.to_owned(),
+                index,
+            })
+        })
+        .collect()
 }
 
 fn failed(topic: &str, source: KafkaError) -> QueueError {

@@ -73,8 +73,12 @@ async fn a_fatal_error_replaces_the_producer_whatever_the_append_saw() {
         &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER],
     );
     let (generation, inner) = producer.current();
+    let refused = records();
+    let delivery = Arc::new(Delivery::Counted(Countdown::new(refused.len())));
     producer
-        .append_with(&inner, TOPIC, &records())
+        .settle_with(&inner, TOPIC, &refused, delivery.countdown(), |_| {
+            delivery.clone()
+        })
         .await
         .unwrap_err();
     assert!(inner.client().fatal_error().is_some());
@@ -83,6 +87,26 @@ async fn a_fatal_error_replaces_the_producer_whatever_the_append_saw() {
     producer.replace_if_broken(generation, &inner, &producer.timed_out(TOPIC));
     assert_eq!(producer.generation(), 1);
     producer.append(TOPIC, &records()).await.unwrap();
+}
+
+#[tokio::test]
+async fn append_all_fails_and_replaces_the_producer_as_append_does() {
+    let cluster = cluster();
+    let producer = producer(&cluster);
+    producer.append_all(TOPIC, &records()).await.unwrap();
+    cluster.request_errors(
+        RDKafkaApiKey::Produce,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH],
+    );
+
+    let error = producer.append_all(TOPIC, &records()).await.unwrap_err();
+    assert_eq!(
+        kafka_code(&error),
+        Some(RDKafkaErrorCode::InvalidProducerEpoch),
+        "{error:?}"
+    );
+    assert_eq!(producer.generation(), 1);
+    producer.append_all(TOPIC, &records()).await.unwrap();
 }
 
 #[tokio::test]

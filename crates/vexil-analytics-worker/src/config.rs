@@ -65,6 +65,22 @@ pub struct KafkaConfig {
     pub properties: BTreeMap<String, String>,
 }
 
+/// The `client.id` brokers see the worker's connections under.
+pub const CLIENT_ID: &str = "vexil-analytics-worker";
+
+impl KafkaConfig {
+    /// The dead-letter producer's settings (`vexil_queue::kafka::KafkaProducer`, which
+    /// keeps idempotence and `acks=all` whatever `properties` say): the brokers, this
+    /// service's client id, `produce_timeout` and the operator's extra properties.
+    pub fn dead_letter_options(&self) -> vexil_queue::kafka::KafkaOptions {
+        let mut options = vexil_queue::kafka::KafkaOptions::new(self.brokers.as_str());
+        options.client_id = CLIENT_ID.to_owned();
+        options.append_timeout = self.produce_timeout;
+        options.properties = self.properties.clone().into_iter().collect();
+        options
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {

@@ -17,7 +17,7 @@ use vexil_proto::events::v1::DeadLetter;
 
 use super::classify::{classify, Classified};
 use super::context::Positions;
-use super::dead_letter::DeadLetterSink;
+use super::dead_letter::QueueDeadLetters;
 use crate::config::KafkaConfig;
 use crate::metrics::WorkerMetrics;
 use crate::store::{AnalyticsStore, CommitOutcome, PartitionBatch};
@@ -63,7 +63,7 @@ pub(super) trait RecordSource: Send {
     async fn receive(&mut self, batcher: &mut Batcher);
 
     /// Where dead letters go; they are durable there before any offset past them commits.
-    fn dead_letters(&self) -> &dyn DeadLetterSink;
+    fn dead_letters(&self) -> &QueueDeadLetters;
 
     /// Follows a flush's outcomes in the source: lets it forget what is committed and
     /// seeks fenced partitions.
@@ -247,7 +247,7 @@ impl Batcher {
     /// Dead letters first (acknowledged), then one transaction per partition. Returns
     /// what became of each partition batch; on an error, the batches before it stay
     /// committed and the worker stops.
-    async fn flush(&mut self, dead_letters: &dyn DeadLetterSink) -> anyhow::Result<Vec<Written>> {
+    async fn flush(&mut self, dead_letters: &QueueDeadLetters) -> anyhow::Result<Vec<Written>> {
         let pending = std::mem::take(&mut self.pending);
         if pending.records == 0 {
             return Ok(Vec::new());

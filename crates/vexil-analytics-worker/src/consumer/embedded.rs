@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use vexil_queue::{Consumer, Position, Producer, StoredRecord, Subscription};
 
 use super::batch::{consume_with, Batcher, Incoming, RecordSource, Written};
-use super::dead_letter::{DeadLetterSink, QueueDeadLetters};
+use super::dead_letter::QueueDeadLetters;
 use crate::config::KafkaConfig;
 use crate::metrics::WorkerMetrics;
 use crate::store::AnalyticsStore;
@@ -111,7 +111,7 @@ impl RecordSource for QueueSource {
         }
     }
 
-    fn dead_letters(&self) -> &dyn DeadLetterSink {
+    fn dead_letters(&self) -> &QueueDeadLetters {
         &self.dead_letters
     }
 

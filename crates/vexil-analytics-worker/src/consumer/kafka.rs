@@ -11,10 +11,11 @@ use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Headers};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
+use vexil_queue::kafka::KafkaProducer;
 
 use super::batch::{consume_with, Batcher, Incoming, RecordSource, Written};
 use super::context::WorkerContext;
-use super::dead_letter::{DeadLetterProducer, DeadLetterSink};
+use super::dead_letter::QueueDeadLetters;
 use crate::config::KafkaConfig;
 use crate::metrics::WorkerMetrics;
 use crate::store::AnalyticsStore;
@@ -45,20 +46,25 @@ pub async fn consume(
     let mut source = KafkaSource {
         topic: kafka.topic.clone(),
         consumer,
-        dead_letters: DeadLetterProducer::new(kafka)
-            .context("creating the dead-letter producer")?,
+        dead_letters: QueueDeadLetters {
+            producer: Arc::new(
+                KafkaProducer::new(&kafka.dead_letter_options())
+                    .context("creating the dead-letter producer")?,
+            ),
+            topic: kafka.dead_letter_topic.clone(),
+        },
     };
     tracing::info!(topic = %kafka.topic, group_id = %kafka.group_id, "consuming");
     consume_with(&mut source, &mut batcher, &shutdown).await
 }
 
-/// Settings shared by the consumer and the dead-letter producer: the brokers and the
-/// operator's extra properties.
+/// The consumer's base settings: the brokers, the client id and the operator's extra
+/// properties (`KafkaConfig::dead_letter_options` gives the dead-letter producer the same).
 pub(super) fn client_config(kafka: &KafkaConfig) -> ClientConfig {
     let mut config = ClientConfig::new();
     config
         .set("bootstrap.servers", &kafka.brokers)
-        .set("client.id", "vexil-analytics-worker");
+        .set("client.id", crate::config::CLIENT_ID);
     for (name, value) in &kafka.properties {
         config.set(name, value);
     }
@@ -68,7 +74,7 @@ pub(super) fn client_config(kafka: &KafkaConfig) -> ClientConfig {
 struct KafkaSource {
     topic: String,
     consumer: StreamConsumer<WorkerContext>,
-    dead_letters: DeadLetterProducer,
+    dead_letters: QueueDeadLetters,
 }
 
 #[async_trait::async_trait]
@@ -80,7 +86,7 @@ impl RecordSource for KafkaSource {
         }
     }
 
-    fn dead_letters(&self) -> &dyn DeadLetterSink {
+    fn dead_letters(&self) -> &QueueDeadLetters {
         &self.dead_letters
     }
 

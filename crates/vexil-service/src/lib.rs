@@ -3,7 +3,7 @@
 //! Owns configuration loading (figment: defaults < TOML file < `VEXIL_` environment
 //! variables), telemetry set-up, the shutdown signal, the `/health/*` routes and
 //! Prometheus metrics (`/metrics`), and the rules several services apply alike: CORS on
-//! browser routes (`cors`), the SDK key in `Authorization` (`sdk_auth`), the service token
+//! browser routes (`cors`), what an HTTP response logs (`http_trace`), the SDK key in `Authorization` (`sdk_auth`), the service token
 //! on gRPC calls (`service_auth`), duration keys in configuration (`config`), JSON error
 //! responses (`error`) and, with feature `postgres`, the `[database]` section
 //! (`database`) and where sqlx keeps migration history (`migrations`).
@@ -17,6 +17,7 @@ pub mod cors;
 pub mod database;
 pub mod error;
 pub mod health;
+pub mod http_trace;
 pub mod metrics;
 #[cfg(feature = "postgres")]
 pub mod migrations;

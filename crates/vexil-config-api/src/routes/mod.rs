@@ -21,7 +21,6 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
 
 use crate::auth::REQUEST_ID_HEADER;
 use crate::state::AppState;
@@ -58,7 +57,7 @@ pub fn router(state: AppState) -> Router {
             state.metrics.clone(),
             vexil_service::metrics::track,
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(vexil_service::http_trace::layer())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }

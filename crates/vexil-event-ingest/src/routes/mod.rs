@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 use axum::routing::post;
 use axum::Router;
-use tower_http::trace::TraceLayer;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
@@ -46,7 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(vexil_service::metrics::router(
             state.metrics.registry.clone(),
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(vexil_service::http_trace::layer())
 }
 
 /// `OPTIONS` on a browser route; `cors::browser_cors` answers it before it gets here.

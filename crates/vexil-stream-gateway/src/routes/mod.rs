@@ -21,7 +21,6 @@ mod stream;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{any, get, post};
 use axum::Router;
-use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
 
@@ -49,7 +48,7 @@ pub fn router(state: AppState) -> Router {
             state.metrics.registry.clone(),
             vexil_service::metrics::track,
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(vexil_service::http_trace::layer())
 }
 
 /// Client-side evaluation with a mobile key or a server-side SDK key (spec 7.2, 7.4): no

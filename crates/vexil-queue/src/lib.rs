@@ -27,7 +27,7 @@ mod partitioner;
 mod producer;
 mod record;
 
-pub use consumer::{Consumer, PartitionLag, Subscription};
+pub use consumer::{Assignments, Consumer, PartitionLag, Subscription};
 pub use error::QueueError;
 pub use partitioner::partition_for_key;
 pub use producer::Producer;

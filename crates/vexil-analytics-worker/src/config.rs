@@ -54,14 +54,16 @@ pub struct KafkaConfig {
     /// ...or this many milliseconds after its first record arrived.
     #[serde(with = "duration_millis")]
     pub batch_linger: Duration,
-    /// How often librdkafka reports statistics (consumer lag), in milliseconds.
+    /// How often the consumer-lag gauge is renewed, in milliseconds: on Kafka also how
+    /// often librdkafka's statistics bring the partitions' high watermarks.
     #[serde(with = "duration_millis")]
     pub statistics_interval: Duration,
     /// How long dead letters may take to be acknowledged, in milliseconds.
     #[serde(with = "duration_millis")]
     pub produce_timeout: Duration,
-    /// Further librdkafka properties (`security.protocol`, `sasl.*`, ...) for the consumer
-    /// and the dead-letter producer, set after and over the ones above.
+    /// Further librdkafka properties (`security.protocol`, `sasl.*`, `fetch.wait.max.ms`,
+    /// ...) for the consumer and the dead-letter producer, set after and over the ones
+    /// above, except those `vexil_queue::kafka` keeps (see its README).
     pub properties: BTreeMap<String, String>,
 }
 
@@ -69,6 +71,18 @@ pub struct KafkaConfig {
 pub const CLIENT_ID: &str = "vexil-analytics-worker";
 
 impl KafkaConfig {
+    /// The group consumer's settings (`vexil_queue::kafka::KafkaConsumer`, which keeps
+    /// auto-commit off and starts partitions at the store's offsets whatever `properties`
+    /// say): the brokers, this service's client id, `statistics_interval` as the
+    /// watermarks' refresh and the operator's extra properties.
+    pub fn consumer_options(&self) -> vexil_queue::kafka::KafkaOptions {
+        let mut options = vexil_queue::kafka::KafkaOptions::new(self.brokers.as_str());
+        options.client_id = CLIENT_ID.to_owned();
+        options.lag_refresh = self.statistics_interval;
+        options.properties = self.properties.clone().into_iter().collect();
+        options
+    }
+
     /// The dead-letter producer's settings (`vexil_queue::kafka::KafkaProducer`, which
     /// keeps idempotence and `acks=all` whatever `properties` say): the brokers, this
     /// service's client id, `produce_timeout` and the operator's extra properties.
@@ -129,6 +143,8 @@ pub enum ConfigError {
     BatchMaxRecords,
     #[error("kafka.produce_timeout must be at least 1 ms")]
     ProduceTimeout,
+    #[error("kafka.statistics_interval must be at least 1 ms")]
+    StatisticsInterval,
     #[error("prune_interval must be at least 1 ms")]
     PruneInterval,
     #[error("dedup_retention must be at least 1 s")]
@@ -169,6 +185,10 @@ impl Config {
         // 0 would be librdkafka's "no timeout": a dead letter could hold the partition forever.
         if kafka.produce_timeout.is_zero() {
             return Err(ConfigError::ProduceTimeout);
+        }
+        // The lag gauge's timer cannot tick every 0 ms.
+        if kafka.statistics_interval.is_zero() {
+            return Err(ConfigError::StatisticsInterval);
         }
         // A zero period would panic in the pruning timer.
         if self.prune_interval.is_zero() {
@@ -229,6 +249,10 @@ mod tests {
         check(
             |config| config.kafka.produce_timeout = Duration::ZERO,
             "kafka.produce_timeout",
+        );
+        check(
+            |config| config.kafka.statistics_interval = Duration::ZERO,
+            "kafka.statistics_interval",
         );
         check(
             |config| config.prune_interval = Duration::ZERO,

@@ -85,8 +85,9 @@ pub async fn serve_with_store(
 
 /// As [`serve_with_store`], reading events from `consumer` (`vexil up`'s embedded queue)
 /// instead of Kafka, and appending dead letters to `dead_letters` (the same queue). The
-/// topics are `kafka.topic` and `kafka.dead_letter_topic`, batches follow
-/// `kafka.batch_max_records` and `kafka.batch_linger`; the broker keys are not read.
+/// topics are `kafka.topic` and `kafka.dead_letter_topic`, the group `kafka.group_id`,
+/// batches follow `kafka.batch_max_records` and `kafka.batch_linger`, the lag gauge
+/// `kafka.statistics_interval`; the broker keys are not read.
 pub async fn serve_with_queue(
     config: Config,
     store: Arc<dyn AnalyticsStore>,

@@ -45,7 +45,7 @@ impl WorkerMetrics {
         let lag = Family::<PartitionLabels, Gauge>::default();
         registry.register(
             "analytics_worker_consumer_lag_records",
-            "Records behind the partition's high watermark, per assigned partition (librdkafka statistics on Kafka, after each batch on the embedded queue)",
+            "Records behind the partition's high watermark, per assigned partition (from the queue subscription, after each batch and every kafka.statistics_interval while idle)",
             lag.clone(),
         );
         WorkerMetrics {
@@ -68,13 +68,15 @@ impl WorkerMetrics {
         self.batches.get_or_create(&OutcomeLabels { outcome }).inc();
     }
 
-    /// Records behind in `partition`: from librdkafka's statistics on Kafka
-    /// (`consumer/context.rs`), from the subscription after each batch on the embedded queue
-    /// (`consumer/embedded.rs`).
-    pub fn set_lag(&self, partition: i32, lag: i64) {
-        self.lag
-            .get_or_create(&PartitionLabels { partition })
-            .set(lag);
+    /// Records behind in each partition held, from the subscription (`consumer/queue.rs`);
+    /// partitions not listed (revoked from this replica) lose their gauge.
+    pub fn set_lags(&self, lags: impl IntoIterator<Item = (i32, i64)>) {
+        self.lag.clear();
+        for (partition, lag) in lags {
+            self.lag
+                .get_or_create(&PartitionLabels { partition })
+                .set(lag);
+        }
     }
 }
 

@@ -55,6 +55,14 @@ pub enum QueueError {
         partition: u32,
         reason: String,
     },
+    /// The embedded log's groups have one member: another subscription of this process
+    /// holds the group.
+    #[error("consumer group {group} of topic {topic} already has a member (the embedded queue's groups have one)")]
+    GroupTaken { topic: String, group: String },
+    /// A group member asked about a partition the group gave to another member (or not yet
+    /// to this one).
+    #[error("partition {partition} of topic {topic} is not assigned to this group member")]
+    NotAssigned { topic: String, partition: u32 },
     #[error("the queue is closed")]
     Closed,
     /// A flush gave up with records still on their way: they may yet be written, or lost.

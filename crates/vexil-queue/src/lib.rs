@@ -1,6 +1,8 @@
 //! The event queue between event ingest and the analytics worker, behind two traits:
 //! [`Producer`] appends records to a topic and returns once they are durable; [`Consumer`]
-//! reads them back per partition from offsets the caller keeps, waiting for new ones.
+//! reads them back per partition from offsets the caller keeps, waiting for new ones, alone
+//! or as a member of a consumer group whose partitions start where the caller's
+//! [`Assignments`] say.
 //!
 //! Owns the traits, the record types, the key-to-partition rule ([`partition_for_key`]),
 //! the embedded durable log `vexil up` runs instead of Kafka ([`embedded`]), the
@@ -27,7 +29,7 @@ mod partitioner;
 mod producer;
 mod record;
 
-pub use consumer::{Consumer, PartitionLag, Subscription};
+pub use consumer::{Assignments, Consumer, PartitionLag, Subscription};
 pub use error::QueueError;
 pub use partitioner::partition_for_key;
 pub use producer::Producer;

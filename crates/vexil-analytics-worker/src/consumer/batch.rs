@@ -1,10 +1,9 @@
-//! What the Kafka loop and the embedded-queue loop share: records gathered into
-//! per-partition batches (skipping what is committed), classified, and written with dead
-//! letters first (acknowledged), then one store transaction per partition, the positions
-//! and metrics following each outcome. Only reading records, committing to the source and
-//! seeking differ per source; they are the [`RecordSource`] a loop runs over.
+//! The consume loop: records gathered into per-partition batches (skipping what is
+//! committed), classified, and written with dead letters first (acknowledged), then one
+//! store transaction per partition, the positions and metrics following each outcome.
+//! Reading records, releasing them and seeking are the [`RecordSource`]'s (`queue.rs`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
@@ -16,7 +15,6 @@ use tracing::Instrument;
 use vexil_proto::events::v1::DeadLetter;
 
 use super::classify::{classify, Classified};
-use super::context::Positions;
 use super::dead_letter::QueueDeadLetters;
 use crate::config::KafkaConfig;
 use crate::metrics::WorkerMetrics;
@@ -29,6 +27,12 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// A batch's span links to at most this many traced records (the OpenTelemetry SDK's
 /// default limit of links per span).
 const MAX_LINKS_PER_BATCH: usize = 128;
+
+/// The next offset to process per partition of the topic, as committed to the store by
+/// this process (loaded at startup, updated after every commit). Another worker may have
+/// advanced a partition since; the offset guard of `AnalyticsStore::commit` then fences
+/// the first batch and consumption moves to the truly stored offset.
+pub type Positions = Arc<Mutex<HashMap<i32, i64>>>;
 
 /// One record as read from either source, borrowed from it.
 pub(super) struct Incoming<'a> {
@@ -164,6 +168,11 @@ impl Batcher {
         self.pending
             .started
             .map(|started| started + self.batch_linger)
+    }
+
+    /// Whether every record read so far is written.
+    pub fn is_idle(&self) -> bool {
+        self.pending.records == 0
     }
 
     fn is_full(&self) -> bool {

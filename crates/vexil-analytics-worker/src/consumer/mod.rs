@@ -3,10 +3,10 @@
 //! (`AnalyticsStore::commit`). Offsets live in the store only, so a crash at any point
 //! replays exactly the uncommitted records.
 //!
-//! Two sources run the same loop (`batch.rs`): Kafka in a consumer group (`kafka.rs`:
-//! auto-commit off; the group's Kafka offsets are committed afterwards for lag tooling but
-//! never read back) and, in `vexil up`'s embedded mode, a `vexil_queue::Consumer`
-//! (`embedded.rs`).
+//! One source feeds the loop (`batch.rs`) in both modes: a `vexil_queue::Consumer` joined
+//! to the group `kafka.group_id` (`queue.rs`), Kafka's `KafkaConsumer` standalone (several
+//! replicas share the partitions; the group's Kafka offsets are committed after the store's
+//! for lag tooling but never read back) or `vexil up`'s embedded queue (a group of one).
 //!
 //! A record that carries a `traceparent` header (ingest writes the one of the request that
 //! produced it) is classified in a span continuing that trace; each partition batch is written
@@ -14,11 +14,8 @@
 
 mod batch;
 mod classify;
-mod context;
 mod dead_letter;
-mod embedded;
-mod kafka;
+mod queue;
 
 pub use classify::{INVALID_ENVELOPE, INVALID_EVENT, UNDECODABLE_ENVELOPE};
-pub use embedded::consume_queue;
-pub use kafka::consume;
+pub use queue::{consume, consume_queue};

@@ -146,7 +146,7 @@ async fn partitions(fixture: &Fixture) -> u32 {
 }
 
 /// One entry per partition of the topic, `(position, end)` from `known`, else at 0 of 0.
-fn lags(partitions: u32, known: &BTreeMap<u32, (u64, u64)>) -> Vec<PartitionLag> {
+pub(crate) fn lags(partitions: u32, known: &BTreeMap<u32, (u64, u64)>) -> Vec<PartitionLag> {
     (0..partitions)
         .map(|partition| {
             let (position, end) = known.get(&partition).copied().unwrap_or_default();
@@ -161,7 +161,7 @@ fn lags(partitions: u32, known: &BTreeMap<u32, (u64, u64)>) -> Vec<PartitionLag>
 
 /// Waits until `subscription.lag()` is `expected`, failing after [`DEADLINE`] with the
 /// last answer: an implementation may learn of appends a little late, never wrongly.
-async fn expect_lag(subscription: &dyn Subscription, expected: &[PartitionLag]) {
+pub(crate) async fn expect_lag(subscription: &dyn Subscription, expected: &[PartitionLag]) {
     let deadline = tokio::time::Instant::now() + DEADLINE;
     loop {
         let lag = subscription.lag();

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod delivery;
+mod group;
 mod lag;
 mod ordering;
 
@@ -19,6 +20,11 @@ pub use delivery::{
     a_waiting_reader_wakes_on_append, concurrent_appenders_are_all_acknowledged_and_readable,
     every_record_is_readable_once_append_all_returns,
     records_from_the_released_offset_on_stay_readable,
+};
+pub use group::{
+    a_dropped_member_revokes_every_partition_and_the_next_member_gets_them_again,
+    a_lone_member_reads_every_partition_from_where_assigned_says, group_of, Assignment,
+    RecordedAssignments,
 };
 pub use lag::{
     lag_follows_the_start_offset_and_seek, lag_grows_with_appends_and_shrinks_as_records_are_read,
@@ -64,6 +70,8 @@ macro_rules! contract_tests {
             lag_grows_with_appends_and_shrinks_as_records_are_read,
             lag_follows_the_start_offset_and_seek,
             lag_is_per_partition,
+            a_lone_member_reads_every_partition_from_where_assigned_says,
+            a_dropped_member_revokes_every_partition_and_the_next_member_gets_them_again,
         );
     };
     (@cases $fixture:path; $($case:ident,)*) => {

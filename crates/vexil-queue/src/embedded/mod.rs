@@ -8,6 +8,7 @@
 //! woken by the writer after each sync. The format and guarantees are in the README.
 
 mod frame;
+mod group;
 mod lock;
 mod options;
 mod partition;
@@ -27,8 +28,10 @@ use std::thread::JoinHandle;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
-    partition_for_key, BoxFuture, Consumer, Position, Producer, QueueError, Record, Subscription,
+    partition_for_key, Assignments, BoxFuture, Consumer, Position, Producer, QueueError, Record,
+    Subscription,
 };
+use group::{Groups, Member};
 use lock::DirectoryLock;
 use partition::Frames;
 use subscription::EmbeddedSubscription;
@@ -53,6 +56,7 @@ struct Inner {
     topics: Mutex<HashMap<String, Arc<Topic>>>,
     requests: Mutex<Option<mpsc::Sender<AppendRequest>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    groups: Groups,
 }
 
 impl EmbeddedQueue {
@@ -84,6 +88,7 @@ impl EmbeddedQueue {
                 topics: Mutex::new(HashMap::new()),
                 requests: Mutex::new(Some(sender)),
                 writer: Mutex::new(Some(writer)),
+                groups: Groups::default(),
             }),
         })
     }
@@ -296,6 +301,33 @@ impl Consumer for EmbeddedQueue {
         Box::pin(async move {
             let topic = self.topic(topic).await?;
             let subscription = EmbeddedSubscription::new(topic, start)?;
+            Ok(Box::new(subscription) as Box<dyn Subscription>)
+        })
+    }
+
+    /// The single-member group: the member is assigned every partition at once and starts
+    /// them where `assignments` says, like [`Consumer::subscribe`]; dropping the
+    /// subscription revokes them all and frees the group for the next `join`.
+    fn join<'a>(
+        &'a self,
+        topic: &'a str,
+        group: &'a str,
+        assignments: Arc<dyn Assignments>,
+    ) -> BoxFuture<'a, Result<Box<dyn Subscription>, QueueError>> {
+        Box::pin(async move {
+            let claim = self.inner.groups.claim(topic, group)?;
+            let topic = self.topic(topic).await?;
+            let partitions: Vec<u32> = (0..topic.partitions.len() as u32).collect();
+            let start = assignments.assigned(&topic.name, &partitions);
+            // From here on, a failure revokes what was just assigned.
+            let member = Member {
+                assignments,
+                topic: topic.name.clone(),
+                partitions,
+                claim,
+            };
+            let subscription = EmbeddedSubscription::new(topic, &start)?.with_member(member);
+            tracing::debug!(topic = %subscription.topic_name(), %group, "joined group");
             Ok(Box::new(subscription) as Box<dyn Subscription>)
         })
     }

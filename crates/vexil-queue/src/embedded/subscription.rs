@@ -1,10 +1,11 @@
 //! A reader of one embedded topic: a cursor per partition, and the topic's append signal
-//! to wait on.
+//! to wait on; in a group, also the membership it ends when dropped.
 
 use std::sync::Arc;
 
 use tokio::sync::watch;
 
+use super::group::Member;
 use super::reader::{self, Budget, Cursor};
 use super::topic::Topic;
 use crate::{BoxFuture, PartitionLag, Position, QueueError, StoredRecord, Subscription};
@@ -18,6 +19,8 @@ pub(crate) struct EmbeddedSubscription {
     appended: watch::Receiver<u64>,
     /// The partition read first next time, so that a busy partition cannot starve others.
     first_partition: usize,
+    /// The group membership of a subscription made by `join`: dropped with it.
+    member: Option<Member>,
 }
 
 impl EmbeddedSubscription {
@@ -40,7 +43,18 @@ impl EmbeddedSubscription {
             cursors,
             appended,
             first_partition: 0,
+            member: None,
         })
+    }
+
+    /// Makes this subscription `member`'s, which ends when it is dropped.
+    pub(crate) fn with_member(mut self, member: Member) -> EmbeddedSubscription {
+        self.member = Some(member);
+        self
+    }
+
+    pub(crate) fn topic_name(&self) -> &str {
+        &self.topic.name
     }
 
     async fn next(&mut self, max_records: usize) -> Result<Vec<StoredRecord>, QueueError> {

@@ -1,18 +1,21 @@
-//! The consumer: opens one librdkafka consumer per subscription, assigned every partition
-//! of its topic at the caller's offsets.
+//! The consumer: opens one librdkafka consumer per subscription, either assigned every
+//! partition of its topic at the caller's offsets (`subscribe`) or a member of a consumer
+//! group whose rebalances assign partitions (`join`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use rdkafka::consumer::{BaseConsumer, Consumer as _, StreamConsumer};
+use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::error::KafkaError;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
-use super::cursor::Cursor;
-use super::subscription::KafkaSubscription;
-use super::watermarks::{self, WatermarkContext, Watermarks};
+use super::context::SubscriptionContext;
+use super::group::Membership;
+use super::partitions::{self, Partitions, SharedPartitions};
+use super::subscription::{Feed, KafkaStream, KafkaSubscription};
+use super::watermarks::{self, Watermarks};
 use super::{client_config, millis, KafkaOptions};
-use crate::{BoxFuture, Consumer, Position, QueueError, Subscription};
+use crate::{Assignments, BoxFuture, Consumer, Position, QueueError, Subscription};
 
 /// How long a metadata request may take.
 const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
@@ -32,8 +35,9 @@ impl KafkaConsumer {
     }
 
     /// A subscription's consumer. It has a `group.id` because librdkafka only assigns
-    /// partitions to a consumer with one, but it never joins the group and never commits:
-    /// the caller keeps its offsets.
+    /// partitions to a consumer with one; a manual subscription never joins the group and
+    /// never commits (the caller keeps its offsets), a joining one replaces it with its
+    /// group's.
     fn subscription_config(&self) -> ClientConfig {
         let mut config = client_config(
             &self.options,
@@ -59,64 +63,46 @@ impl KafkaConsumer {
         topic: &str,
         start: &[Position],
     ) -> Result<Box<dyn Subscription>, QueueError> {
-        let watermarks = Arc::new(Watermarks::new());
-        let consumer: StreamConsumer<WatermarkContext> = self
-            .subscription_config()
-            .create_with_context(WatermarkContext::new(topic, watermarks.clone()))
-            .map_err(|source| self.client_failed(source))?;
-        let consumer = Arc::new(consumer);
-        let partitions = {
-            let (consumer, topic, watermarks) =
-                (consumer.clone(), topic.to_owned(), watermarks.clone());
-            tokio::task::spawn_blocking(move || {
-                let partitions = partition_count(consumer.client(), &topic)?;
-                let known =
-                    watermarks::query(consumer.as_ref(), &topic, partitions).map_err(|source| {
-                        QueueError::Kafka {
-                            action: "query the watermarks of",
-                            topic: topic.clone(),
-                            source: Box::new(source),
-                        }
-                    })?;
-                watermarks.start(known);
-                Ok::<_, QueueError>(partitions)
-            })
-            .await
-            .map_err(|_| QueueError::Closed)??
-        };
-        let known = watermarks.get();
-        let mut cursors: Vec<Cursor> = known
-            .iter()
-            .map(|watermark| Cursor::at_earliest(watermark.earliest))
-            .collect();
+        let opened = self
+            .open(topic, self.subscription_config(), |_| None)
+            .await?;
+        let Opened {
+            consumer,
+            count,
+            partitions,
+            watermarks,
+        } = opened;
         let mut assignment = TopicPartitionList::new();
-        for partition in 0..partitions {
-            assignment
-                .add_partition_offset(topic, partition as i32, Offset::Beginning)
-                .map_err(|source| subscribe_failed(topic, source))?;
-        }
-        for position in start {
-            let Some(cursor) = cursors.get_mut(position.partition as usize) else {
-                return Err(QueueError::UnknownPartition {
-                    topic: topic.to_owned(),
-                    partition: position.partition,
-                    partitions,
-                });
-            };
-            *cursor =
-                Cursor::moved_to(position.offset, known[position.partition as usize].earliest);
-            assignment
-                .set_partition_offset(
-                    topic,
-                    position.partition as i32,
-                    fetch_offset(position.offset),
-                )
-                .map_err(|source| subscribe_failed(topic, source))?;
+        {
+            let mut cursors = partitions::lock(&partitions);
+            for partition in 0..count {
+                cursors.assign(partition, None);
+                assignment
+                    .add_partition_offset(topic, partition as i32, Offset::Beginning)
+                    .map_err(|source| subscribe_failed(topic, source))?;
+            }
+            for position in start {
+                if position.partition >= count {
+                    return Err(QueueError::UnknownPartition {
+                        topic: topic.to_owned(),
+                        partition: position.partition,
+                        partitions: count,
+                    });
+                }
+                cursors.assign(position.partition, Some(position.offset));
+                assignment
+                    .set_partition_offset(
+                        topic,
+                        position.partition as i32,
+                        fetch_offset(position.offset),
+                    )
+                    .map_err(|source| subscribe_failed(topic, source))?;
+            }
         }
         // Each partition's records go to a queue of its own, split off before the
         // assignment starts fetching so that none reach the consumer's main queue, which
         // then carries only librdkafka's events (statistics, errors).
-        let queues = (0..partitions)
+        let queues = (0..count)
             .map(|partition| {
                 consumer
                     .split_partition_queue(topic, partition as i32)
@@ -131,15 +117,105 @@ impl KafkaConsumer {
         consumer
             .assign(&assignment)
             .map_err(|source| subscribe_failed(topic, source))?;
-        tracing::debug!(%topic, partitions, "subscribed to Kafka topic");
+        tracing::debug!(%topic, partitions = count, "subscribed to Kafka topic");
+        let feed = Feed::manual(&consumer, queues, topic);
         Ok(Box::new(KafkaSubscription::new(
             consumer,
-            queues,
+            feed,
             topic.to_owned(),
-            cursors,
+            partitions,
             watermarks,
             &self.options,
         )))
+    }
+
+    async fn join_group(
+        &self,
+        topic: &str,
+        group: &str,
+        assignments: Arc<dyn Assignments>,
+    ) -> Result<Box<dyn Subscription>, QueueError> {
+        let mut config = self.subscription_config();
+        config.set("group.id", group);
+        let opened = self
+            .open(topic, config, |partitions| {
+                Some(Arc::new(Membership::new(
+                    topic,
+                    group,
+                    assignments,
+                    partitions,
+                )))
+            })
+            .await?;
+        let Opened {
+            consumer,
+            partitions,
+            watermarks,
+            ..
+        } = opened;
+        let membership = consumer
+            .context()
+            .membership()
+            .expect("a joining consumer's context has its membership");
+        // Partitions are given by the rebalances `next_batch` serves from the main queue.
+        consumer
+            .subscribe(&[topic])
+            .map_err(|source| subscribe_failed(topic, source))?;
+        tracing::debug!(%topic, %group, "joined Kafka consumer group");
+        Ok(Box::new(KafkaSubscription::new(
+            consumer,
+            Feed::Group { membership },
+            topic.to_owned(),
+            partitions,
+            watermarks,
+            &self.options,
+        )))
+    }
+
+    /// A subscription's consumer, created from `config` with a context whose membership
+    /// `membership` makes from the subscription's partitions, with the topic's partition
+    /// count and watermarks known. Reads nothing yet.
+    async fn open(
+        &self,
+        topic: &str,
+        config: ClientConfig,
+        membership: impl FnOnce(SharedPartitions) -> Option<Arc<Membership>>,
+    ) -> Result<Opened, QueueError> {
+        let watermarks = Arc::new(Watermarks::new());
+        // The partition count is known only once connected; the cursors wait for it.
+        let partitions = Partitions::new(topic, 0, watermarks.clone()).shared();
+        let context =
+            SubscriptionContext::new(topic, watermarks.clone(), membership(partitions.clone()));
+        let consumer: KafkaStream = config
+            .create_with_context(context)
+            .map_err(|source| self.client_failed(source))?;
+        let consumer = Arc::new(consumer);
+        let count = {
+            let (consumer, topic, watermarks) =
+                (consumer.clone(), topic.to_owned(), watermarks.clone());
+            tokio::task::spawn_blocking(move || {
+                let count = partition_count(consumer.client(), &topic)?;
+                let known =
+                    watermarks::query(consumer.as_ref(), &topic, count).map_err(|source| {
+                        QueueError::Kafka {
+                            action: "query the watermarks of",
+                            topic: topic.clone(),
+                            source: Box::new(source),
+                        }
+                    })?;
+                watermarks.start(known);
+                Ok::<_, QueueError>(count)
+            })
+            .await
+            .map_err(|_| QueueError::Closed)??
+        };
+        partitions::lock(&partitions).set_count(count);
+        Ok(Opened {
+            consumer,
+            count,
+            partitions,
+            watermarks,
+        })
     }
 
     fn client_failed(&self, source: KafkaError) -> QueueError {
@@ -172,6 +248,26 @@ impl Consumer for KafkaConsumer {
     ) -> BoxFuture<'a, Result<Box<dyn Subscription>, QueueError>> {
         Box::pin(self.subscribe_to(topic, start))
     }
+
+    /// A librdkafka group member (`group.id` = `group`, nothing auto-committed), whose
+    /// rebalances go to `assignments` (`group.rs`). Dropping the subscription closes the
+    /// consumer, which leaves the group.
+    fn join<'a>(
+        &'a self,
+        topic: &'a str,
+        group: &'a str,
+        assignments: Arc<dyn Assignments>,
+    ) -> BoxFuture<'a, Result<Box<dyn Subscription>, QueueError>> {
+        Box::pin(self.join_group(topic, group, assignments))
+    }
+}
+
+/// A subscription's consumer before it reads.
+struct Opened {
+    consumer: Arc<KafkaStream>,
+    count: u32,
+    partitions: SharedPartitions,
+    watermarks: Arc<Watermarks>,
 }
 
 /// Where librdkafka starts fetching for a position: offsets past `i64::MAX` cannot exist,

@@ -9,13 +9,11 @@
 //! when that batch holds several records. Watermarks only grow, so the start's low answer
 //! is soon replaced by the statistics'.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use rdkafka::client::ClientContext;
 use rdkafka::consumer::{Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
-use rdkafka::statistics::Statistics;
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
@@ -59,7 +57,7 @@ impl Watermarks {
 
     /// Takes a newer answer for one partition. Watermarks only grow (an answer sent before
     /// an append may arrive after a later one), so each keeps the larger value.
-    fn update(&self, partition: usize, answer: Watermark) {
+    pub(super) fn update(&self, partition: usize, answer: Watermark) {
         let grown = match self.partitions().get_mut(partition) {
             Some(known) if answer.earliest > known.earliest || answer.end > known.end => {
                 known.earliest = known.earliest.max(answer.earliest);
@@ -95,44 +93,6 @@ impl Watermarks {
             .expect("the watermark lock is never poisoned: nothing panics holding it")
     }
 }
-
-/// A subscription's librdkafka context: its statistics update the subscription's
-/// watermarks (`statistics.interval.ms` is the `lag_refresh`).
-pub(super) struct WatermarkContext {
-    topic: String,
-    watermarks: Arc<Watermarks>,
-}
-
-impl WatermarkContext {
-    pub(super) fn new(topic: &str, watermarks: Arc<Watermarks>) -> WatermarkContext {
-        WatermarkContext {
-            topic: topic.to_owned(),
-            watermarks,
-        }
-    }
-}
-
-impl ClientContext for WatermarkContext {
-    fn stats(&self, statistics: Statistics) {
-        let Some(topic) = statistics.topics.get(&self.topic) else {
-            return;
-        };
-        for (partition, stats) in &topic.partitions {
-            // Partition -1 is librdkafka's internal one; negative offsets mean unknown.
-            let (Ok(partition), Ok(earliest), Ok(end)) = (
-                usize::try_from(*partition),
-                u64::try_from(stats.lo_offset),
-                u64::try_from(stats.hi_offset),
-            ) else {
-                continue;
-            };
-            self.watermarks
-                .update(partition, Watermark { earliest, end });
-        }
-    }
-}
-
-impl ConsumerContext for WatermarkContext {}
 
 /// Asks the brokers for every partition's watermarks: one ListOffsets request per leader
 /// for the earliest offsets and one for the ends, whatever the partition count. Blocks.

@@ -17,7 +17,7 @@ use vexil_queue::kafka::{self, KafkaConsumer, KafkaOptions, KafkaProducer};
 const PARTITIONS: u32 = 3;
 const ADMIN_TIMEOUT: Duration = Duration::from_secs(30);
 
-async fn fixture() -> Fixture {
+pub(crate) async fn fixture() -> Fixture {
     let brokers = std::env::var("VEXIL_TEST_KAFKA_BROKERS").unwrap_or_else(|_| {
         panic!(
             "VEXIL_TEST_KAFKA_BROKERS is not set: the Kafka contract tests need a broker \

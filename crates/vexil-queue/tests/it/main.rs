@@ -5,6 +5,8 @@
 mod contract;
 mod directory;
 mod durability;
+mod group;
 mod kafka_contract;
+mod kafka_group;
 mod retention;
 mod support;

@@ -4,5 +4,8 @@
 
 mod crash;
 mod pipeline;
+mod process;
+mod replicas;
 mod sqlite;
+mod stream;
 mod support;

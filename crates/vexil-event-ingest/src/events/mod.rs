@@ -4,6 +4,8 @@
 //! kind (`validate.rs`) and finding the context its record is keyed by (`context_key.rs`).
 
 mod context_key;
+#[cfg(test)]
+mod differential_tests;
 mod fields;
 mod payload;
 mod scan;

@@ -37,18 +37,19 @@ pub fn context_key<'a>(
     }
     let keys = match context_keys {
         Some(keys) if keys.is(JsonType::Null) => return Err(ContextError::Missing),
-        Some(keys) => keys.members().ok_or(ContextError::InvalidContextKeys)?,
+        Some(keys) => keys,
         None => return Err(ContextError::Missing),
     };
     // A single user context's canonical key is its key, unescaped (spec 2.6); an empty
     // key is invalid and is left to `Context` to refuse.
-    if let [(kind, key)] = keys.as_slice() {
-        if kind == "user" {
+    if let Some((kind, key)) = keys.single_member() {
+        if kind.unescaped().as_deref() == Some("user") {
             if let Some(key) = key.as_str().filter(|key| !key.is_empty()) {
                 return Ok(key);
             }
         }
     }
+    let keys = keys.members().ok_or(ContextError::InvalidContextKeys)?;
     if keys.is_empty() {
         return Err(ContextError::InvalidContextKeys);
     }

@@ -298,6 +298,15 @@ fn check_value(value: Json<'_>, levels: usize, stats: &mut Stats) {
         reference_members.map(|members| members.0),
         "members of {text}"
     );
+    if let Some(members) = &members {
+        assert_eq!(
+            value
+                .single_member()
+                .map(|(key, value)| (key.unescaped().map(|key| key.into_owned()), value.get())),
+            (members.len() == 1).then(|| (Some(members[0].0.to_string()), members[0].1.get())),
+            "single member of {text}"
+        );
+    }
     assert_eq!(
         value.fields(["key"]).map(|[key]| [key.map(Json::get)]),
         is(JsonType::Object)
@@ -701,6 +710,23 @@ impl Generator {
                 out.push_str(&content);
                 out.push('"');
             }
+            // Now and then a number JSON does not allow.
+            1 if self.chance(40) => out.push_str(self.pick(&[
+                "01",
+                "-01",
+                "00",
+                "-",
+                "1.",
+                ".5",
+                "1e",
+                "1e+",
+                "+1",
+                "1.e3",
+                "0x10",
+                "NaN",
+                "-Infinity",
+                "1_000",
+            ])),
             1 => out.push_str(self.pick(&[
                 "0",
                 "-0",

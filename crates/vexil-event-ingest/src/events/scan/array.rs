@@ -37,7 +37,9 @@ pub fn array_of_objects<'a, T>(
         }
         None => return Err(cursor.error(Problem::UnexpectedEnd).into()),
     }
-    let mut objects = Vec::new();
+    // Events are about 150-300 bytes: room for most bodies' events without regrowing,
+    // without reserving much more than the events take.
+    let mut objects = Vec::with_capacity(text.len() / 256);
     let mut not_an_object = None;
     elements(&mut cursor, 0, |cursor, index| match cursor.peek_token() {
         Some(b'{') => {

@@ -161,13 +161,18 @@ impl<'a> Cursor<'a> {
     }
 
     /// Reads the string starting at the current position (a `"`).
-    #[inline]
+    #[inline(always)]
     pub fn string(&mut self) -> Result<JsonStr<'a>, SyntaxError> {
         let bytes = self.text.as_bytes();
         let start = self.at;
         let mut at = start + 1;
         let mut has_escapes = false;
         loop {
+            let rest = bytes.get(at..).unwrap_or_default();
+            at += rest
+                .iter()
+                .position(|&byte| STRING_CLASS[usize::from(byte)] != PLAIN)
+                .unwrap_or(rest.len());
             let Some(&byte) = bytes.get(at) else {
                 self.at = at;
                 return Err(self.error(Problem::UnexpectedEnd));
@@ -301,7 +306,7 @@ impl<'a> Cursor<'a> {
     /// Reads a scalar value (string, number or literal) starting at the current position,
     /// after whitespace; `Ok(None)` when the next byte opens an array or object (which
     /// is left to the caller), `Ok(Some(first byte))` for a scalar.
-    #[inline]
+    #[inline(always)]
     fn scalar(&mut self) -> Result<Option<u8>, SyntaxError> {
         let Some(first) = self.peek_token() else {
             return Err(self.error(Problem::UnexpectedEnd));

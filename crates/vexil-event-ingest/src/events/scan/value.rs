@@ -113,7 +113,7 @@ impl<'a> Json<'a> {
         }
         JsonStr {
             quoted: self.0,
-            has_escapes: self.0.contains('\\'),
+            has_escapes: self.0.as_bytes().contains(&b'\\'),
         }
         .unescaped()
     }
@@ -134,6 +134,22 @@ impl<'a> Json<'a> {
         })
         .ok()?;
         readable.then_some(found)
+    }
+
+    /// The only member of an object, when it has exactly one (its key as written), without
+    /// allocating: `contextKeys` of one context, what server-side SDKs send.
+    pub fn single_member(self) -> Option<(JsonStr<'a>, Json<'a>)> {
+        if !self.is(JsonType::Object) {
+            return None;
+        }
+        let mut count = 0;
+        let mut first = None;
+        members(&mut Cursor::new(self.0), 0, |key, value| {
+            count += 1;
+            first.get_or_insert((key, value));
+        })
+        .ok()?;
+        first.filter(|_| count == 1)
     }
 
     /// The members of an object named in `names` (each `Some` when present, also when

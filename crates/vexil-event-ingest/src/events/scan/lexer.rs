@@ -82,6 +82,7 @@ pub struct JsonStr<'a> {
 
 impl<'a> JsonStr<'a> {
     /// The string between the quotes, as written.
+    #[inline]
     pub fn content(&self) -> &'a str {
         self.quoted
             .get(1..self.quoted.len().saturating_sub(1))
@@ -91,15 +92,20 @@ impl<'a> JsonStr<'a> {
     /// The string itself: borrowed when it has no escapes; otherwise unescaped by
     /// serde_json (the rare case), `None` when it cannot be (a lone surrogate such as
     /// `"\ud800"`, which serde_json refuses in a string it reads but not in one it skips).
+    #[inline]
     pub fn unescaped(&self) -> Option<Cow<'a, str>> {
         if self.has_escapes {
-            serde_json::from_str::<String>(self.quoted)
-                .ok()
-                .map(Cow::Owned)
+            unescape(self.quoted)
         } else {
             Some(Cow::Borrowed(self.content()))
         }
     }
+}
+
+/// A string with escapes, unescaped by serde_json (`None` for a lone surrogate).
+#[cold]
+fn unescape(quoted: &str) -> Option<Cow<'_, str>> {
+    serde_json::from_str::<String>(quoted).ok().map(Cow::Owned)
 }
 
 /// A position in a text being read, and the reading primitives. Every method either
@@ -116,11 +122,13 @@ impl<'a> Cursor<'a> {
         Cursor { text, at: 0 }
     }
 
+    #[inline]
     pub fn position(&self) -> usize {
         self.at
     }
 
     /// The text from `start` to the current position (empty if `start` is past it).
+    #[inline]
     pub fn since(&self, start: usize) -> &'a str {
         self.text.get(start..self.at).unwrap_or_default()
     }
@@ -307,7 +315,7 @@ impl<'a> Cursor<'a> {
     /// after whitespace; `Ok(None)` when the next byte opens an array or object (which
     /// is left to the caller), `Ok(Some(first byte))` for a scalar.
     #[inline(always)]
-    fn scalar(&mut self) -> Result<Option<u8>, SyntaxError> {
+    pub fn scalar(&mut self) -> Result<Option<u8>, SyntaxError> {
         let Some(first) = self.peek_token() else {
             return Err(self.error(Problem::UnexpectedEnd));
         };

@@ -32,7 +32,10 @@ pub fn members<'a>(
         cursor.colon()?;
         cursor.peek_token();
         let start = cursor.position();
-        cursor.skip_value(depth + 1)?;
+        // Most members are scalars, read here; arrays and objects go to the skipper.
+        if cursor.scalar()?.is_none() {
+            cursor.skip_value(depth + 1)?;
+        }
         member(key, Json(cursor.since(start)));
         match cursor.peek_token() {
             Some(b',') => {

@@ -22,6 +22,7 @@ pub enum JsonType {
 
 impl JsonType {
     /// The type of the value starting with `first` (a value's first byte).
+    #[inline]
     pub fn of_first_byte(first: u8) -> JsonType {
         match first {
             b'{' => JsonType::Object,
@@ -71,10 +72,12 @@ impl<'a> Json<'a> {
     }
 
     /// The value's text, exactly as it lies in the body.
+    #[inline]
     pub fn get(self) -> &'a str {
         self.0
     }
 
+    #[inline]
     pub fn json_type(self) -> JsonType {
         self.0
             .as_bytes()
@@ -82,12 +85,14 @@ impl<'a> Json<'a> {
             .map_or(JsonType::Null, |&first| JsonType::of_first_byte(first))
     }
 
+    #[inline]
     pub fn is(self, json_type: JsonType) -> bool {
         self.json_type() == json_type
     }
 
     /// The value as a non-negative integer, as serde_json reads a `u64` (`1.0`, `1e3`
     /// and `-0` are not integers).
+    #[inline]
     pub fn as_u64(self) -> Option<u64> {
         match integer(self.0)? {
             (false, magnitude) => Some(magnitude),
@@ -107,6 +112,7 @@ impl<'a> Json<'a> {
 
     /// The value as a string, borrowed from the body unless it has escapes; `None` when
     /// it is not a string or cannot be read as one (a lone surrogate escape).
+    #[inline]
     pub fn as_str(self) -> Option<Cow<'a, str>> {
         if !self.is(JsonType::String) {
             return None;

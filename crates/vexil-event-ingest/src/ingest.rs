@@ -134,8 +134,8 @@ fn sort_analytics(batch: &Batch<'_>, body: &[u8]) -> Result<Sorted, ApiError> {
 
 fn sort_diagnostic(batch: &Batch<'_>, body: &[u8]) -> Result<Sorted, ApiError> {
     let event = parse_diagnostic(body).map_err(payload_error)?;
-    let mut sorted = Sorted::with_capacity(1, batch.record_len(event.get()));
-    sorted.add(batch, 0, event.get(), validate_diagnostic(event.get()));
+    let mut sorted = Sorted::with_capacity(1, batch.record_len(event.json));
+    sorted.add(batch, 0, event.json, validate_diagnostic(&event));
     Ok(sorted)
 }
 

@@ -3,11 +3,10 @@
 
 use std::borrow::Cow;
 
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use vexil_eval::Context;
 
-use super::raw::{self, JsonType};
+use super::scan::{Json, JsonType};
 
 /// Why an event's context is unusable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,35 +26,37 @@ pub enum ContextError {
 /// canonical keys; only `{"user": "<key>"}`, what server-side SDKs send with most
 /// events, is answered here, from the body, without building a context.
 pub fn context_key<'a>(
-    context: Option<&'a RawValue>,
-    context_keys: Option<&'a RawValue>,
+    context: Option<Json<'a>>,
+    context_keys: Option<Json<'a>>,
 ) -> Result<Cow<'a, str>, ContextError> {
-    if let Some(context) = context.filter(|context| !raw::is(context, JsonType::Null)) {
+    // A full context is rare on the hot path: its exact text is handed to serde_json.
+    if let Some(context) = context.filter(|context| !context.is(JsonType::Null)) {
         let context: Value = serde_json::from_str(context.get())
             .map_err(|error| ContextError::Unreadable(error.to_string()))?;
         return Ok(Cow::Owned(Context::from_json(&context)?.canonical_key()));
     }
     let keys = match context_keys {
-        Some(keys) if raw::is(keys, JsonType::Null) => return Err(ContextError::Missing),
-        Some(keys) => raw::members(keys).ok_or(ContextError::InvalidContextKeys)?,
+        Some(keys) if keys.is(JsonType::Null) => return Err(ContextError::Missing),
+        Some(keys) => keys,
         None => return Err(ContextError::Missing),
     };
     // A single user context's canonical key is its key, unescaped (spec 2.6); an empty
     // key is invalid and is left to `Context` to refuse.
-    if let [(kind, key)] = keys.as_slice() {
-        if kind == "user" {
-            if let Some(key) = raw::as_str(key).filter(|key| !key.is_empty()) {
+    if let Some((kind, key)) = keys.single_member() {
+        if kind.unescaped().as_deref() == Some("user") {
+            if let Some(key) = key.as_str().filter(|key| !key.is_empty()) {
                 return Ok(key);
             }
         }
     }
+    let keys = keys.members().ok_or(ContextError::InvalidContextKeys)?;
     if keys.is_empty() {
         return Err(ContextError::InvalidContextKeys);
     }
     let mut multi = Map::with_capacity(keys.len() + 1);
     multi.insert("kind".into(), Value::String("multi".into()));
     for (kind, key) in keys {
-        let key = raw::as_str(key).ok_or(ContextError::InvalidContextKeys)?;
+        let key = key.as_str().ok_or(ContextError::InvalidContextKeys)?;
         let mut individual = Map::with_capacity(1);
         individual.insert("key".into(), Value::String(key.into_owned()));
         multi.insert(kind.into_owned(), Value::Object(individual));
@@ -71,16 +72,14 @@ mod tests {
 
     use super::*;
 
-    fn raw(value: &Value) -> Box<RawValue> {
-        RawValue::from_string(value.to_string()).unwrap()
-    }
-
     fn key(context: Value) -> Result<String, ContextError> {
-        context_key(Some(&raw(&context)), None).map(Cow::into_owned)
+        let text = context.to_string();
+        context_key(Some(Json::parse(&text).unwrap()), None).map(Cow::into_owned)
     }
 
     fn keys(context_keys: Value) -> Result<String, ContextError> {
-        context_key(None, Some(&raw(&context_keys))).map(Cow::into_owned)
+        let text = context_keys.to_string();
+        context_key(None, Some(Json::parse(&text).unwrap())).map(Cow::into_owned)
     }
 
     #[test]
@@ -117,24 +116,24 @@ mod tests {
                 .canonical_key();
             assert_eq!(keys(context_keys).unwrap(), expected, "{user_key:?}");
         }
-        let context_keys = raw(&json!({"user": "u-5"}));
+        let context_keys = Json::parse(r#"{"user": "u-5"}"#).unwrap();
         assert!(matches!(
-            context_key(None, Some(&context_keys)),
+            context_key(None, Some(context_keys)),
             Ok(Cow::Borrowed("u-5"))
         ));
     }
 
     #[test]
     fn context_wins_over_context_keys() {
-        let context = raw(&json!({"kind": "org", "key": "o"}));
-        let context_keys = raw(&json!({"user": "u"}));
+        let context = Json::parse(r#"{"kind": "org", "key": "o"}"#).unwrap();
+        let context_keys = Json::parse(r#"{"user": "u"}"#).unwrap();
         assert_eq!(
-            context_key(Some(&context), Some(&context_keys)).unwrap(),
+            context_key(Some(context), Some(context_keys)).unwrap(),
             "org:o"
         );
-        let null = raw(&Value::Null);
+        let null = Json::parse("null").unwrap();
         assert_eq!(
-            context_key(Some(&null), Some(&context_keys)).unwrap(),
+            context_key(Some(null), Some(context_keys)).unwrap(),
             "u",
             "a null context counts as absent"
         );

@@ -1,11 +1,14 @@
 //! What a valid LaunchDarkly event (schema 4, spec 6) looks like, decided without I/O:
-//! splitting a body into events (`payload.rs`), checking each event by kind
-//! (`validate.rs`) and finding the context its record is keyed by (`context_key.rs`),
-//! reading fields in place in the body (`raw.rs`).
+//! splitting a body into events and finding their checked fields in one pass
+//! (`payload.rs`, `fields.rs`, over the JSON scanner in `scan/`), checking each event by
+//! kind (`validate.rs`) and finding the context its record is keyed by (`context_key.rs`).
 
 mod context_key;
+#[cfg(test)]
+mod differential_tests;
+mod fields;
 mod payload;
-mod raw;
+mod scan;
 mod validate;
 
 pub use context_key::context_key;

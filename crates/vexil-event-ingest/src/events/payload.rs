@@ -1,10 +1,9 @@
 //! Splits a request body into events without copying them: an analytics body must be a
-//! JSON array of objects, a diagnostic body one JSON object.
+//! JSON array of objects, a diagnostic body one JSON object. One pass of the scanner
+//! (`scan/`) checks the body, splits it and finds each event's checked fields.
 
-use serde_json::value::RawValue;
-
-use super::raw::JsonType;
-use super::validate::Fields;
+use super::fields::Fields;
+use super::scan::{array_of_objects, BodyError, Cursor, JsonType, SyntaxError};
 
 /// Why a whole body is refused (400); the message names the problem.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,142 +31,67 @@ impl PayloadError {
     }
 }
 
-/// One event of an analytics body: its JSON as the SDK sent it, borrowed from the body,
-/// and the fields validation reads, found in the same pass over the body (or why they
-/// could not be read: a field named twice).
+/// One event of a body: its JSON as the SDK sent it, borrowed from the body, and the
+/// fields validation reads, found in the same pass over the body (or why they could not
+/// be read: a field named twice).
 #[derive(Debug)]
 pub struct Event<'a> {
     pub json: &'a str,
     pub(super) fields: Result<Fields<'a>, String>,
 }
 
-impl<'a> Event<'a> {
-    /// One event on its own (a JSON object), as a diagnostic body holds it.
-    pub fn parse(json: &'a str) -> Event<'a> {
-        Event {
-            json,
-            fields: serde_json::from_str(json).map_err(|error| error.to_string()),
-        }
-    }
-}
-
 /// The events of an analytics body (spec 6.1). The body is read once: each event's
 /// fields are read as it is passed, and its bytes are kept as they are.
 pub fn parse_analytics(body: &[u8]) -> Result<Vec<Event<'_>>, PayloadError> {
-    let Ok(text) = std::str::from_utf8(body) else {
-        return Err(body_error(body));
-    };
-    let bytes = text.as_bytes();
-    let mut at = skip_whitespace(bytes, 0);
-    if bytes.get(at) != Some(&b'[') {
-        return Err(body_error(body));
-    }
-    let mut events = Vec::new();
-    at = skip_whitespace(bytes, at + 1);
-    if bytes.get(at) == Some(&b']') {
-        return finish(body, at + 1, events);
-    }
-    loop {
-        let found = JsonType::of(&bytes[at..]);
-        if found != Some(JsonType::Object) {
-            return Err(not_an_object(body, events.len(), found));
-        }
-        // `at` is at a `{` and `end` just after its `}`: both are character boundaries.
-        let mut stream = serde_json::Deserializer::from_str(&text[at..]).into_iter::<Fields<'_>>();
-        let (fields, length) = match stream.next() {
-            Some(Ok(fields)) => (Ok(fields), stream.byte_offset()),
-            // Not JSON, or JSON whose fields cannot be read: the whole body tells which.
-            _ => {
-                let (reason, length) = unreadable_event(body, &text[at..])?;
-                (Err(reason), length)
-            }
-        };
-        let end = at + length;
-        events.push(Event {
-            json: &text[at..end],
-            fields,
-        });
-        at = skip_whitespace(bytes, end);
-        match bytes.get(at) {
-            Some(b',') => at = skip_whitespace(bytes, at + 1),
-            Some(b']') => return finish(body, at + 1, events),
-            _ => return Err(body_error(body)),
-        }
-    }
+    let text = utf8(body)?;
+    array_of_objects(text, |cursor| read_event(cursor, 1)).map_err(|error| match error {
+        BodyError::Syntax(error) => invalid_json(body, error),
+        BodyError::NotAnArray(found) => PayloadError::NotAnArray(found.described()),
+        BodyError::ElementNotAnObject { index, found } => PayloadError::EventNotAnObject {
+            index,
+            found: found.described(),
+        },
+    })
 }
 
 /// The one diagnostic event of a diagnostic body (spec 6.6).
-pub fn parse_diagnostic(body: &[u8]) -> Result<&RawValue, PayloadError> {
-    let event: &RawValue = serde_json::from_slice(body)
-        .map_err(|error| PayloadError::InvalidJson(error.to_string()))?;
-    match json_type(event.get().as_bytes()) {
-        Some("an object") => Ok(event),
-        found => Err(PayloadError::DiagnosticNotAnObject(
-            found.unwrap_or("empty"),
-        )),
-    }
-}
-
-/// Why a body is refused when it is not a JSON array (or not JSON at all); the message
-/// is serde_json's, positions counted in the whole body. (Parsed as a `RawValue`, which,
-/// unlike skipping, also refuses strings that are not UTF-8.)
-fn body_error(body: &[u8]) -> PayloadError {
-    match serde_json::from_slice::<&RawValue>(body) {
-        Err(error) => PayloadError::InvalidJson(error.to_string()),
-        Ok(_) => PayloadError::NotAnArray(json_type(body).unwrap_or("empty")),
-    }
-}
-
-/// An element that is not an object refuses the body, unless the body is not even JSON.
-fn not_an_object(body: &[u8], index: usize, found: Option<JsonType>) -> PayloadError {
-    match serde_json::from_slice::<&RawValue>(body) {
-        Err(error) => PayloadError::InvalidJson(error.to_string()),
-        Ok(_) => PayloadError::EventNotAnObject {
-            index,
-            found: found.map_or("empty", JsonType::described),
-        },
-    }
-}
-
-/// For an event whose fields could not be read: why, and its length, when it is valid
-/// JSON (the event alone is dropped), or the refusal of the whole body when it is not.
-fn unreadable_event(body: &[u8], rest: &str) -> Result<(String, usize), PayloadError> {
-    let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<&RawValue>();
-    let Some(Ok(event)) = stream.next() else {
-        return Err(body_error(body));
+pub fn parse_diagnostic(body: &[u8]) -> Result<Event<'_>, PayloadError> {
+    let text = utf8(body)?;
+    let mut cursor = Cursor::new(text);
+    let read = match cursor.peek_token() {
+        Some(b'{') => read_event(&mut cursor, 0).map(Ok),
+        Some(first) => cursor
+            .skip_value(0)
+            .map(|()| Err(JsonType::of_first_byte(first))),
+        None => cursor.skip_value(0).map(|()| Err(JsonType::Null)),
     };
-    let reason = serde_json::from_str::<Fields<'_>>(event.get())
-        .err()
-        .map_or_else(
-            || "event cannot be read".to_owned(),
-            |error| error.to_string(),
-        );
-    Ok((reason, stream.byte_offset()))
+    let read = read
+        .and_then(|read| cursor.end().map(|()| read))
+        .map_err(|error| invalid_json(body, error))?;
+    read.map_err(|found| PayloadError::DiagnosticNotAnObject(found.described()))
 }
 
-/// After the closing `]`: only whitespace may follow.
-fn finish<'a>(
-    body: &[u8],
-    at: usize,
-    events: Vec<Event<'a>>,
-) -> Result<Vec<Event<'a>>, PayloadError> {
-    if skip_whitespace(body, at) == body.len() {
-        Ok(events)
-    } else {
-        Err(body_error(body))
-    }
+fn read_event<'a>(cursor: &mut Cursor<'a>, depth: usize) -> Result<Event<'a>, SyntaxError> {
+    let start = cursor.position();
+    let fields = Fields::read(cursor, depth)?;
+    Ok(Event {
+        json: cursor.since(start),
+        fields,
+    })
 }
 
-fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
-    while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
-        at += 1;
-    }
-    at
+fn utf8(body: &[u8]) -> Result<&str, PayloadError> {
+    std::str::from_utf8(body).map_err(|error| {
+        let error = SyntaxError {
+            problem: super::scan::Problem::InvalidUtf8,
+            at: error.valid_up_to(),
+        };
+        invalid_json(body, error)
+    })
 }
 
-/// The JSON type a document starts with, for messages ("an object", "a string", ...).
-fn json_type(json: &[u8]) -> Option<&'static str> {
-    JsonType::of(json).map(JsonType::described)
+fn invalid_json(body: &[u8], error: SyntaxError) -> PayloadError {
+    PayloadError::InvalidJson(error.describe(body))
 }
 
 #[cfg(test)]
@@ -194,8 +118,18 @@ mod tests {
             message(b"[{}, 3]"),
             "event 1 must be a JSON object, not a number"
         );
-        assert!(message(b"[{]").starts_with("request body is not valid JSON: "));
-        assert!(message(b"").starts_with("request body is not valid JSON: "));
+        assert_eq!(
+            message(b"[{}, 3, {]"),
+            "request body is not valid JSON: expected a string key at line 1 column 10"
+        );
+        assert_eq!(
+            message(b"[{},\n  {\"a\": 01}]"),
+            "request body is not valid JSON: invalid number at line 2 column 10"
+        );
+        assert_eq!(
+            message(b""),
+            "request body is not valid JSON: unexpected end of input at line 1 column 1"
+        );
         assert!(message(b"{nope").starts_with("request body is not valid JSON: "));
         assert_eq!(
             parse_analytics(b"\"x\"").unwrap_err().reason(),
@@ -205,12 +139,20 @@ mod tests {
 
     #[test]
     fn a_diagnostic_body_is_one_object() {
-        let event = parse_diagnostic(br#"{"kind":"diagnostic"}"#).unwrap();
-        assert_eq!(event.get(), r#"{"kind":"diagnostic"}"#);
+        let event = parse_diagnostic(b" {\"kind\":\"diagnostic\"}\n").unwrap();
+        assert_eq!(event.json, r#"{"kind":"diagnostic"}"#);
         assert_eq!(
             parse_diagnostic(b"[]").unwrap_err().to_string(),
             "diagnostic request body must be a JSON object, not an array"
         );
+        for body in [&b""[..], b"{", b"{} {}", b"[", b"\xff"] {
+            assert_eq!(
+                parse_diagnostic(body).unwrap_err().reason(),
+                "invalid_json",
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 
     #[test]
@@ -227,6 +169,8 @@ mod tests {
             b"[\xff]",
             b"[{\"a\":\"\xff\"}]",
             b"[{}",
+            b"\xef\xbb\xbf[]",
+            b"\x0c[]",
         ] {
             assert_eq!(
                 parse_analytics(body).unwrap_err().reason(),
@@ -235,5 +179,33 @@ mod tests {
                 String::from_utf8_lossy(body)
             );
         }
+    }
+
+    #[test]
+    fn nesting_deeper_than_serde_json_allows_refuses_the_body() {
+        let nested = |levels: usize| {
+            format!(
+                "[{{\"data\":{}{}}}]",
+                "[".repeat(levels - 2),
+                "]".repeat(levels - 2)
+            )
+        };
+        assert!(serde_json::from_str::<serde_json::Value>(&nested(127)).is_ok());
+        assert_eq!(parse_analytics(nested(127).as_bytes()).unwrap().len(), 1);
+        assert!(serde_json::from_str::<serde_json::Value>(&nested(128)).is_err());
+        let message = parse_analytics(nested(128).as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            "request body is not valid JSON: arrays and objects nested more than 127 levels \
+             deep at line 1 column 135"
+        );
+        // Far deeper than any stack would allow a recursive reader.
+        let deep = format!("[{}", "{\"a\":[".repeat(1_000_000));
+        assert_eq!(
+            parse_analytics(deep.as_bytes()).unwrap_err().reason(),
+            "invalid_json"
+        );
     }
 }

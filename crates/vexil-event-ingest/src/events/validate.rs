@@ -1,17 +1,15 @@
 //! Checks one event against its kind's shape (spec 6.3, 6.6). Only what the analytics
 //! worker relies on is checked; unknown fields are kept (spec 6.1).
 //!
-//! The fields are read where they lie in the request body (`raw.rs`): no tree of the
-//! event is built, and a string is copied only when it has escapes.
+//! The fields are read where they lie in the request body (`fields.rs`, `scan/`): no
+//! tree of the event is built, and a string is copied only when it has escapes.
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
-use serde_json::value::RawValue;
-
 use super::context_key::{context_key, ContextError};
+use super::fields::Fields;
 use super::payload::Event;
-use super::raw::{self, present, JsonType};
+use super::scan::{Json, JsonType};
 use super::{DropReason, EventKind};
 
 /// An event to forward: its kind and the canonical key of its context, if it has one
@@ -38,85 +36,10 @@ impl Invalid {
     }
 }
 
-/// The top-level fields any kind's rules look at, each `Some` when present (even `null`);
-/// every other field is skipped over. A field named twice makes the event invalid, as it
-/// would make the analytics worker's typed parse fail.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct Fields<'a> {
-    #[serde(borrow, default, deserialize_with = "present")]
-    kind: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    creation_date: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    key: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    version: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    variation: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    sampling_ratio: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    reason: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    metric_value: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    context: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    context_keys: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    start_date: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    end_date: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    features: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    operation: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    evaluation: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    id: Option<&'a RawValue>,
-}
-
-/// The field of a migration op's `evaluation` that is checked.
-#[derive(Deserialize)]
-struct Evaluation<'a> {
-    #[serde(borrow, default, deserialize_with = "present")]
-    key: Option<&'a RawValue>,
-}
-
-/// The field of a summary's flag entry that is checked.
-#[derive(Deserialize)]
-struct Feature<'a> {
-    #[serde(borrow, default, deserialize_with = "present")]
-    counters: Option<&'a RawValue>,
-}
-
-/// The fields of a summary counter that are checked.
-#[derive(Deserialize)]
-struct Counter<'a> {
-    #[serde(borrow, default, deserialize_with = "present")]
-    count: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    version: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    variation: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    unknown: Option<&'a RawValue>,
-}
-
 /// Validates one analytics event, as [`super::parse_analytics`] split it out.
 pub fn validate_event<'a>(event: &Event<'a>) -> Result<Valid<'a>, Invalid> {
-    let event = match &event.fields {
-        Ok(fields) => fields,
-        Err(reason) => {
-            return Err(Invalid::new(
-                DropReason::InvalidField,
-                format!("event cannot be read: {reason}"),
-            ))
-        }
-    };
-    let kind = match event.kind.and_then(raw::as_str) {
+    let event = fields(event)?;
+    let kind = match event.kind.and_then(Json::as_str) {
         Some(kind) => EventKind::parse_analytics(&kind).ok_or_else(|| {
             Invalid::new(
                 DropReason::UnknownKind,
@@ -161,23 +84,20 @@ pub fn validate_event<'a>(event: &Event<'a>) -> Result<Valid<'a>, Invalid> {
         }
         EventKind::MigrationOp => {
             timestamp(event.creation_date, "creationDate")?;
-            let operation = event.operation.and_then(raw::as_str);
+            let operation = event.operation.and_then(Json::as_str);
             if !matches!(operation.as_deref(), Some("read" | "write")) {
                 return Err(Invalid::new(
                     DropReason::InvalidField,
                     "`operation` must be \"read\" or \"write\"",
                 ));
             }
-            let evaluation = event
+            let [evaluation_key] = event
                 .evaluation
-                .filter(|evaluation| raw::is(evaluation, JsonType::Object))
-                .and_then(|evaluation| {
-                    serde_json::from_str::<Evaluation<'_>>(evaluation.get()).ok()
-                })
+                .and_then(|evaluation| evaluation.fields(["key"]))
                 .ok_or_else(|| {
                     Invalid::new(DropReason::InvalidField, "`evaluation` must be an object")
                 })?;
-            non_empty_string(evaluation.key, "key")?;
+            non_empty_string(evaluation_key, "key")?;
             Some(any_context(event)?)
         }
         // Diagnostic events belong on the diagnostic routes (spec 6.6).
@@ -193,9 +113,9 @@ pub fn validate_event<'a>(event: &Event<'a>) -> Result<Valid<'a>, Invalid> {
 
 /// Validates the event of a diagnostic body: `diagnostic-init` or `diagnostic`, with an
 /// `id` object and `creationDate` (spec 6.6).
-pub fn validate_diagnostic(json: &str) -> Result<Valid<'_>, Invalid> {
-    let event = parse_fields(json)?;
-    let kind = match event.kind.and_then(raw::as_str).as_deref() {
+pub fn validate_diagnostic<'a>(event: &Event<'a>) -> Result<Valid<'a>, Invalid> {
+    let event = fields(event)?;
+    let kind = match event.kind.and_then(Json::as_str).as_deref() {
         Some("diagnostic-init") => EventKind::DiagnosticInit,
         Some("diagnostic") => EventKind::Diagnostic,
         Some(kind) => {
@@ -212,7 +132,7 @@ pub fn validate_diagnostic(json: &str) -> Result<Valid<'_>, Invalid> {
         }
     };
     timestamp(event.creation_date, "creationDate")?;
-    if !event.id.is_some_and(|id| raw::is(id, JsonType::Object)) {
+    if !event.id.is_some_and(|id| id.is(JsonType::Object)) {
         return Err(Invalid::new(
             DropReason::InvalidField,
             "`id` must be an object",
@@ -224,24 +144,17 @@ pub fn validate_diagnostic(json: &str) -> Result<Valid<'_>, Invalid> {
     })
 }
 
-fn parse_fields(json: &str) -> Result<Fields<'_>, Invalid> {
-    if JsonType::of(json.as_bytes()) != Some(JsonType::Object) {
-        // The payload parser has already checked this; kept total rather than trusted.
-        return Err(Invalid::new(
-            DropReason::InvalidField,
-            "event is not a JSON object",
-        ));
-    }
-    serde_json::from_str(json).map_err(|error| {
+fn fields<'e, 'a>(event: &'e Event<'a>) -> Result<&'e Fields<'a>, Invalid> {
+    event.fields.as_ref().map_err(|reason| {
         Invalid::new(
             DropReason::InvalidField,
-            format!("event cannot be read: {error}"),
+            format!("event cannot be read: {reason}"),
         )
     })
 }
 
-fn timestamp(field: Option<&RawValue>, name: &str) -> Result<u64, Invalid> {
-    field.and_then(raw::as_u64).ok_or_else(|| {
+fn timestamp(field: Option<Json<'_>>, name: &str) -> Result<u64, Invalid> {
+    field.and_then(Json::as_u64).ok_or_else(|| {
         Invalid::new(
             DropReason::InvalidTimestamp,
             format!("`{name}` must be Unix milliseconds as a non-negative integer"),
@@ -249,8 +162,8 @@ fn timestamp(field: Option<&RawValue>, name: &str) -> Result<u64, Invalid> {
     })
 }
 
-fn non_empty_string<'a>(field: Option<&'a RawValue>, name: &str) -> Result<Cow<'a, str>, Invalid> {
-    match field.and_then(raw::as_str) {
+fn non_empty_string<'a>(field: Option<Json<'a>>, name: &str) -> Result<Cow<'a, str>, Invalid> {
+    match field.and_then(Json::as_str) {
         Some(value) if !value.is_empty() => Ok(value),
         _ => Err(Invalid::new(
             DropReason::InvalidKey,
@@ -259,10 +172,10 @@ fn non_empty_string<'a>(field: Option<&'a RawValue>, name: &str) -> Result<Cow<'
     }
 }
 
-fn optional_integer(field: Option<&RawValue>, name: &str) -> Result<(), Invalid> {
+fn optional_integer(field: Option<Json<'_>>, name: &str) -> Result<(), Invalid> {
     match field {
         None => Ok(()),
-        Some(value) if raw::is_integer(value) => Ok(()),
+        Some(value) if value.is_integer() => Ok(()),
         Some(_) => Err(Invalid::new(
             DropReason::InvalidField,
             format!("`{name}` must be an integer"),
@@ -270,15 +183,15 @@ fn optional_integer(field: Option<&RawValue>, name: &str) -> Result<(), Invalid>
     }
 }
 
-fn optional_integer_or_null(field: Option<&RawValue>, name: &str) -> Result<(), Invalid> {
+fn optional_integer_or_null(field: Option<Json<'_>>, name: &str) -> Result<(), Invalid> {
     match field {
-        Some(value) if raw::is(value, JsonType::Null) => Ok(()),
+        Some(value) if value.is(JsonType::Null) => Ok(()),
         _ => optional_integer(field, name),
     }
 }
 
-fn optional_object(field: Option<&RawValue>, name: &str) -> Result<(), Invalid> {
-    match field.map(raw::type_of) {
+fn optional_object(field: Option<Json<'_>>, name: &str) -> Result<(), Invalid> {
+    match field.map(Json::json_type) {
         None | Some(JsonType::Null | JsonType::Object) => Ok(()),
         Some(_) => Err(Invalid::new(
             DropReason::InvalidField,
@@ -287,8 +200,8 @@ fn optional_object(field: Option<&RawValue>, name: &str) -> Result<(), Invalid> 
     }
 }
 
-fn metric_value(field: Option<&RawValue>) -> Result<(), Invalid> {
-    match field.map(raw::type_of) {
+fn metric_value(field: Option<Json<'_>>) -> Result<(), Invalid> {
+    match field.map(Json::json_type) {
         // JSON has no NaN or infinities, so any JSON number is finite.
         None | Some(JsonType::Null | JsonType::Number) => Ok(()),
         Some(_) => Err(Invalid::new(
@@ -327,44 +240,35 @@ fn summary(event: &Fields<'_>) -> Result<(), Invalid> {
     let invalid = |detail: String| Invalid::new(DropReason::InvalidSummary, detail);
     let features = event
         .features
-        .and_then(raw::members)
+        .and_then(Json::members)
         .ok_or_else(|| invalid("`features` must be an object".into()))?;
     for (flag_key, feature) in features {
-        let counters = Some(feature)
-            .filter(|feature| raw::is(feature, JsonType::Object))
-            .and_then(|feature| serde_json::from_str::<Feature<'_>>(feature.get()).ok())
-            .and_then(|feature| feature.counters)
-            .and_then(raw::elements)
+        let counters = feature
+            .fields(["counters"])
+            .and_then(|[counters]| counters)
+            .and_then(Json::elements)
             .ok_or_else(|| invalid(format!("`features.{flag_key}.counters` must be an array")))?;
         for (index, counter) in counters.into_iter().enumerate() {
             let at = || format!("`features.{flag_key}.counters[{index}]`");
-            let counter = Some(counter)
-                .filter(|counter| raw::is(counter, JsonType::Object))
-                .and_then(|counter| serde_json::from_str::<Counter<'_>>(counter.get()).ok())
+            let [count, version, variation, unknown] = counter
+                .fields(["count", "version", "variation", "unknown"])
                 .ok_or_else(|| invalid(format!("{} must be an object", at())))?;
-            if counter.count.and_then(raw::as_u64).is_none() {
+            if count.and_then(Json::as_u64).is_none() {
                 return Err(invalid(format!(
                     "{}.count must be a non-negative integer",
                     at()
                 )));
             }
-            for (field, value) in [
-                ("version", counter.version),
-                ("variation", counter.variation),
-            ] {
-                if value.is_some_and(|value| {
-                    raw::as_u64(value).is_none() && !raw::is(value, JsonType::Null)
-                }) {
+            for (field, value) in [("version", version), ("variation", variation)] {
+                if value.is_some_and(|value| value.as_u64().is_none() && !value.is(JsonType::Null))
+                {
                     return Err(invalid(format!(
                         "{}.{field} must be a non-negative integer",
                         at()
                     )));
                 }
             }
-            if counter
-                .unknown
-                .is_some_and(|value| !raw::is(value, JsonType::Bool))
-            {
+            if unknown.is_some_and(|value| !value.is(JsonType::Bool)) {
                 return Err(invalid(format!("{}.unknown must be a boolean", at())));
             }
         }

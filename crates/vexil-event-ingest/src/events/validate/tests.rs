@@ -3,11 +3,17 @@
 use serde_json::{json, Value};
 
 use super::*;
+use crate::events::parse_diagnostic;
+
+/// One event on its own, read as a diagnostic body is: a single JSON object.
+fn event(json: &str) -> Event<'_> {
+    parse_diagnostic(json.as_bytes()).unwrap()
+}
 
 #[track_caller]
 fn accepts(event: Value, kind: EventKind, context_key: Option<&str>) {
     let json = event.to_string();
-    let valid = validate_event(&Event::parse(&json)).unwrap_or_else(|invalid| {
+    let valid = validate_event(&self::event(&json)).unwrap_or_else(|invalid| {
         panic!("{event} was dropped: {invalid:?}");
     });
     assert_eq!(valid.kind, kind, "{event}");
@@ -16,7 +22,7 @@ fn accepts(event: Value, kind: EventKind, context_key: Option<&str>) {
 
 #[track_caller]
 fn drops(event: Value, reason: DropReason) {
-    match validate_event(&Event::parse(&event.to_string())) {
+    match validate_event(&self::event(&event.to_string())) {
         Ok(valid) => panic!("{event} was accepted as {valid:?}"),
         Err(invalid) => assert_eq!(invalid.reason, reason, "{event}: {}", invalid.detail),
     }
@@ -208,14 +214,20 @@ fn diagnostic_events_need_their_kind_id_and_date() {
     let init = json!({"kind": "diagnostic-init", "creationDate": 1,
                       "id": {"diagnosticId": "d", "sdkKeySuffix": "abcdef"}, "sdk": {}});
     let json = init.to_string();
-    let valid = validate_diagnostic(&json).unwrap();
+    let valid = validate_diagnostic(&event(&json)).unwrap();
     assert_eq!(valid.kind, EventKind::DiagnosticInit);
     let periodic = with(init.clone(), "kind", json!("diagnostic"));
     assert_eq!(
-        validate_diagnostic(&periodic.to_string()).unwrap().kind,
+        validate_diagnostic(&event(&periodic.to_string()))
+            .unwrap()
+            .kind,
         EventKind::Diagnostic
     );
-    let reason = |event: Value| validate_diagnostic(&event.to_string()).unwrap_err().reason;
+    let reason = |diagnostic: Value| {
+        validate_diagnostic(&event(&diagnostic.to_string()))
+            .unwrap_err()
+            .reason
+    };
     assert_eq!(
         reason(with(init.clone(), "kind", json!("feature"))),
         DropReason::UnknownKind
@@ -249,12 +261,12 @@ fn null_fields_are_present_and_duplicate_fields_are_refused() {
     let twice =
         r#"{"kind":"custom","creationDate":1,"key":"k","key":"k","contextKeys":{"user":"u"}}"#;
     assert_eq!(
-        validate_event(&Event::parse(twice)).unwrap_err().reason,
+        validate_event(&event(twice)).unwrap_err().reason,
         DropReason::InvalidField
     );
     let escaped =
         r#"{"kind":"cust\u006fm","creationDate":1,"key":"k\"","contextKeys":{"us\u0065r":"u\n"}}"#;
-    let valid = validate_event(&Event::parse(escaped)).unwrap();
+    let valid = validate_event(&event(escaped)).unwrap();
     assert_eq!(valid.kind, EventKind::Custom);
     assert_eq!(valid.context_key.as_deref(), Some("u\n"));
 }

@@ -89,8 +89,8 @@ struct StoredStarts {
 }
 
 impl Assignments for StoredStarts {
-    fn assigned(&self, topic: &str, partitions: &[u32]) -> Vec<Position> {
-        tracing::info!(topic, partitions = ?partitions, "partitions assigned");
+    /// The queue logs the assignment (topic, group, partitions); nothing to add here.
+    fn assigned(&self, _topic: &str, partitions: &[u32]) -> Vec<Position> {
         let positions = self
             .positions
             .lock()
@@ -99,16 +99,17 @@ impl Assignments for StoredStarts {
             .iter()
             .filter_map(|&partition| {
                 let offset = *positions.get(&i32::try_from(partition).ok()?)?;
-                queue_position(i32::try_from(partition).ok()?, offset)
+                Some(Position {
+                    partition,
+                    offset: u64::try_from(offset).ok()?,
+                })
             })
             .collect()
     }
 
     /// Records of these partitions already read are still written: the store fences them
-    /// if the new holder committed first.
-    fn revoked(&self, topic: &str, partitions: &[u32]) {
-        tracing::info!(topic, partitions = ?partitions, "partitions revoked");
-    }
+    /// if the new holder committed first. The queue logs the revocation.
+    fn revoked(&self, _topic: &str, _partitions: &[u32]) {}
 }
 
 struct QueueSource {

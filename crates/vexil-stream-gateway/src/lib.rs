@@ -15,6 +15,7 @@
 pub mod config;
 pub mod error;
 pub mod evaluation;
+pub mod fanout;
 pub mod feed;
 pub mod metrics;
 pub mod persistence;

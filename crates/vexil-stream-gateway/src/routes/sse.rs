@@ -10,9 +10,11 @@ use axum::response::Response;
 use futures_util::StreamExt;
 
 use crate::error::ApiError;
+use crate::fanout::{Handed, Handoff};
+use crate::metrics::OpenStream;
 use crate::state::AppState;
 use crate::store::Authenticated;
-use crate::streaming::{Connection, Opening, Renderer};
+use crate::streaming::{Connection, Opening, Renderer, ServerFrames};
 
 /// Response header names the stream sets besides the standard ones.
 pub const X_ACCEL_BUFFERING: &str = "x-accel-buffering";
@@ -26,6 +28,49 @@ pub fn open_stream<R: Renderer>(
     renderer: R,
     unauthenticated: fn() -> ApiError,
 ) -> Result<Response, ApiError> {
+    let (connection, open) = prepare(state, authenticated, renderer, unauthenticated)?;
+    let frames = connection.into_stream().map(move |frame| {
+        let _counted_until_dropped = &open;
+        frame
+    });
+    Ok(event_stream_response(Body::from_stream(frames)))
+}
+
+/// The `/all` stream: as [`open_stream`], and also handed over in a [`Handoff`] response
+/// extension, so the connection writer can serve it on the fan-out path (`fanout/`).
+/// Whoever takes it first serves it: the body yields nothing once it is taken.
+pub fn open_server_stream(
+    state: &AppState,
+    authenticated: Authenticated,
+) -> Result<Response, ApiError> {
+    let (connection, open) = prepare(
+        state,
+        authenticated,
+        ServerFrames,
+        ApiError::unauthenticated,
+    )?;
+    let handoff = Handoff::new(Handed { connection, open });
+    let taken_by_body = handoff.clone();
+    let frames = futures_util::stream::once(async move { taken_by_body.take() })
+        .filter_map(std::future::ready)
+        .flat_map(|Handed { connection, open }| {
+            connection.into_stream().map(move |frame| {
+                let _counted_until_dropped = &open;
+                frame
+            })
+        });
+    let mut response = event_stream_response(Body::from_stream(frames));
+    response.extensions_mut().insert(handoff);
+    Ok(response)
+}
+
+/// Subscribes, re-checks the credential and counts the stream as open.
+fn prepare<R: Renderer>(
+    state: &AppState,
+    authenticated: Authenticated,
+    renderer: R,
+    unauthenticated: fn() -> ApiError,
+) -> Result<(Connection<R>, OpenStream), ApiError> {
     let (data, events) = state
         .store
         .subscribe(&authenticated.environment_id)
@@ -45,12 +90,7 @@ pub fn open_stream<R: Renderer>(
         shutdown: state.shutdown.clone(),
     };
     let open = state.metrics.stream_opened(opening.authenticated.kind);
-    let connection = Connection::with_renderer(renderer, opening, &data);
-    let frames = connection.into_stream().map(move |frame| {
-        let _counted_until_dropped = &open;
-        frame
-    });
-    Ok(event_stream_response(Body::from_stream(frames)))
+    Ok((Connection::with_renderer(renderer, opening, &data), open))
 }
 
 /// `200` with `body` and the SSE headers: `text/event-stream`, no caching, no proxy

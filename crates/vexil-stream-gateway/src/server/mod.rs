@@ -9,8 +9,11 @@
 //! detection doubled the read buffer to 16 KiB), which made an idle stream cost about
 //! 19 KiB. A stream needs neither once its request is read.
 
+mod direct_stream;
 mod head;
 mod sse_connection;
+
+pub(crate) use head::chunk_size_line;
 
 use std::io;
 use std::time::Duration;

@@ -24,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
 use super::head::{self, Framing};
+use crate::fanout::Handoff;
 
 /// How long a client may take to send the rest of its request head.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
@@ -72,7 +73,16 @@ async fn respond(mut socket: TcpStream, response: Response<Body>, is_http_10: bo
         None => Framing::Chunked,
     };
     let head = head::response_head(&parts, framing, SystemTime::now());
+    // An `/all` stream goes on the fan-out path when it is chunked (HTTP/1.1).
+    let handed = match framing {
+        Framing::Chunked => parts.extensions.get::<Handoff>().and_then(Handoff::take),
+        _ => None,
+    };
     drop(parts);
+    if let Some(handed) = handed {
+        drop(body);
+        return super::direct_stream::serve(socket, head, handed).await;
+    }
     let written = match framing {
         Framing::Length(_) => match body.collect().await {
             Ok(collected) => {

@@ -22,6 +22,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rustc_hash::FxHashMap;
 use tokio::sync::broadcast;
 
+use crate::fanout::{Fanout, Slot};
+
 pub use change::{Change, ChangedItem, EnvironmentContents, Notice, RawItem};
 pub use credentials::{hash_credential, unix_millis, Credential, CredentialHash, CredentialKind};
 pub use environment::{tombstone_json, EnvironmentData};
@@ -90,6 +92,8 @@ struct State {
 struct Entry {
     data: Arc<EnvironmentData>,
     events: broadcast::Sender<StreamEvent>,
+    /// Delivers the notices to the environment's `/all` streams on the fan-out path.
+    fanout: Fanout,
 }
 
 impl Store {
@@ -147,6 +151,27 @@ impl Store {
         let state = self.read();
         let entry = state.environments.get(environment_id)?;
         Some((entry.data.clone(), entry.events.subscribe()))
+    }
+
+    /// Adds an `/all` stream to the environment's fan-out: `slot` builds it from the
+    /// current data, and it joins under the same read lock, so every later notice reaches
+    /// it and every earlier one is in that data. `None` when the environment is gone.
+    /// Must run inside a Tokio runtime (the fan-out's shards start on the first join).
+    pub fn join_fanout(
+        &self,
+        environment_id: &EnvironmentId,
+        slot: impl FnOnce(&Arc<EnvironmentData>) -> Arc<Slot>,
+    ) -> Option<Arc<Slot>> {
+        let state = self.read();
+        let entry = state.environments.get(environment_id)?;
+        let slot = slot(&entry.data);
+        entry.fanout.join(&entry.events, slot.clone());
+        Some(slot)
+    }
+
+    /// How many notices a stream may fall behind before it is resynchronised.
+    pub fn buffer_events(&self) -> usize {
+        self.0.buffer_events
     }
 
     /// Hashes `presented` and finds the environment whose active credential of `kind` it
@@ -311,6 +336,7 @@ impl Store {
                 .or_insert_with(|| Entry {
                     data: next.clone(),
                     events: broadcast::channel(buffer_events).0,
+                    fanout: Fanout::default(),
                 });
             entry.data = next;
             entry.events.clone()

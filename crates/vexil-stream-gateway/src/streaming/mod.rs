@@ -118,6 +118,40 @@ impl Connection<ServerFrames> {
     }
 }
 
+/// What an `/all` stream served on the fan-out path (`server/direct_stream.rs`) keeps of
+/// its [`Connection`]: everything but the broadcast receiver and the first frame, which
+/// the fan-out replaces.
+pub struct DirectParts {
+    pub store: Store,
+    pub authenticated: Authenticated,
+    pub heartbeat: Interval,
+    pub expiry: Option<Pin<Box<Sleep>>>,
+    pub shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
+}
+
+impl Connection<ServerFrames> {
+    /// The parts the fan-out path needs.
+    pub fn into_direct_parts(self) -> DirectParts {
+        DirectParts {
+            store: self.store,
+            authenticated: self.authenticated,
+            heartbeat: self.heartbeat,
+            expiry: self.expiry,
+            shutdown: self.shutdown,
+        }
+    }
+}
+
+/// Resolves when the expiry timer fires; never without one.
+pub async fn expired(expiry: &mut Option<Pin<Box<Sleep>>>) {
+    wait(expiry).await
+}
+
+/// A timer firing when a credential expiring at `expires_at` stops working.
+pub fn expiry_timer(expires_at: SystemTime) -> Pin<Box<Sleep>> {
+    timer(expires_at)
+}
+
 /// What every stream starts from.
 pub struct Opening {
     pub store: Store,

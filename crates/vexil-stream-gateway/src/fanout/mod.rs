@@ -36,10 +36,6 @@ use crate::store::{Notice, StreamEvent};
 /// Slots a shard serves before it lets other tasks on its worker run.
 const SLOTS_PER_TURN: usize = 1024;
 
-/// Joining slots kept before the closed ones among them are pruned (while no change
-/// comes to move them into the shard).
-const PRUNE_JOINING_FROM: usize = 64;
-
 /// One environment's fan-out. Cheap to clone.
 #[derive(Clone, Default)]
 pub struct Fanout(Arc<Shards>);
@@ -55,6 +51,9 @@ struct Shards {
 struct Shard {
     /// Slots that joined since the shard last received a notice.
     joining: Mutex<Vec<Arc<Slot>>>,
+    /// Notified when one of its slots closes: the shard drops the closed ones, so an
+    /// environment without changes does not keep its departed streams.
+    closed: Arc<tokio::sync::Notify>,
 }
 
 impl Fanout {
@@ -71,12 +70,9 @@ impl Fanout {
                 })
                 .collect()
         });
-        let index = self.0.next.fetch_add(1, Ordering::Relaxed) % shards.len();
-        let mut joining = lock(&shards[index].joining);
-        if joining.len() >= PRUNE_JOINING_FROM && joining.len().is_power_of_two() {
-            joining.retain(|slot| slot.is_open());
-        }
-        joining.push(slot);
+        let shard = &shards[self.0.next.fetch_add(1, Ordering::Relaxed) % shards.len()];
+        slot.tell_on_close(shard.closed.clone());
+        lock(&shard.joining).push(slot);
     }
 }
 
@@ -85,7 +81,17 @@ impl Fanout {
 async fn run(shard: Arc<Shard>, mut events: broadcast::Receiver<StreamEvent>) {
     let mut slots: Vec<Arc<Slot>> = Vec::new();
     loop {
-        let received = events.recv().await;
+        let received = tokio::select! {
+            received = events.recv() => received,
+            () = shard.closed.notified() => {
+                slots.append(&mut lock(&shard.joining));
+                slots.retain(|slot| slot.is_open());
+                if slots.capacity() > 2 * slots.len() + 64 {
+                    slots.shrink_to_fit();
+                }
+                continue;
+            }
+        };
         slots.append(&mut lock(&shard.joining));
         let deliver: Box<dyn Fn(&Slot) -> bool + Send> = match received {
             Ok(StreamEvent {

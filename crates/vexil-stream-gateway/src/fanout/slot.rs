@@ -14,10 +14,12 @@
 
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes};
-use tokio::sync::Notify;
+use futures_util::task::AtomicWaker;
 
 /// Where a slot's bytes go: a socket that never blocks the caller.
 pub trait Outlet: Send + Sync + 'static {
@@ -37,8 +39,13 @@ const PIECES_PER_WRITE: usize = 8;
 /// A stream's socket, queue and pending requests to its task.
 pub struct Slot {
     state: Mutex<State>,
-    /// Wakes the stream's task: something is queued, or it must resync, recheck or end.
-    wake: Notify,
+    /// Set with [`Slot::waker`] when the task has something to do: something is queued,
+    /// or it must resync, recheck or end. (A flag and a waker rather than a `Notify`
+    /// and its future: an idle stream keeps as little as possible.)
+    is_woken: AtomicBool,
+    waker: AtomicWaker,
+    /// Tells the shard holding the slot that it closed, so the shard lets go of it.
+    on_close: OnceLock<Arc<tokio::sync::Notify>>,
 }
 
 /// One HTTP chunk (or the response head) waiting to be written: up to three pieces, so a
@@ -136,14 +143,27 @@ impl Slot {
                 is_ended: false,
                 failed: None,
             }),
-            wake: Notify::new(),
+            is_woken: AtomicBool::new(false),
+            waker: AtomicWaker::new(),
+            on_close: OnceLock::new(),
         }
     }
 
-    /// Resolves when the shard has something for the task (a permit is kept if the task
-    /// was not waiting).
-    pub async fn notified(&self) {
-        self.wake.notified().await;
+    /// Ready once the shard has had something for the task since the last time it was.
+    pub fn poll_woken(&self, context: &mut Context<'_>) -> Poll<()> {
+        if self.is_woken.swap(false, Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        self.waker.register(context.waker());
+        if self.is_woken.swap(false, Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+
+    fn wake(&self) {
+        self.is_woken.store(true, Ordering::Release);
+        self.waker.wake();
     }
 
     // ---- The shard's side. Each returns whether the shard should keep the slot.
@@ -184,7 +204,7 @@ impl Slot {
             state.queue.push_back(Chunk::frame(chunk.clone()));
         }
         drop(guard);
-        self.wake.notify_one();
+        self.wake();
         true
     }
 
@@ -201,7 +221,7 @@ impl Slot {
         state.drop_superseded();
         state.needs_full = true;
         drop(state);
-        self.wake.notify_one();
+        self.wake();
         true
     }
 
@@ -213,14 +233,19 @@ impl Slot {
         }
         state.needs_recheck = true;
         drop(state);
-        self.wake.notify_one();
+        self.wake();
         true
     }
 
     /// The environment is gone: the stream ends.
     pub fn end(&self) {
         self.lock().is_ended = true;
-        self.wake.notify_one();
+        self.wake();
+    }
+
+    /// Who to tell when the slot closes (set once, when it joins a shard).
+    pub(super) fn tell_on_close(&self, shard: Arc<tokio::sync::Notify>) {
+        let _ = self.on_close.set(shard);
     }
 
     /// Whether the stream's task still runs.
@@ -266,6 +291,8 @@ impl Slot {
                 Err(error) => return Flushed::Failed(error),
             }
         }
+        // Most streams stay idle for long after their first `put`: keep no buffer.
+        state.queue = VecDeque::new();
         if state.needs_full {
             Flushed::NeedsFull
         } else {
@@ -310,6 +337,10 @@ impl Slot {
         state.outlet = None;
         let is_clean = !state.is_front_started;
         state.queue.clear();
+        drop(state);
+        if let Some(shard) = self.on_close.get() {
+            shard.notify_one();
+        }
         is_clean
     }
 

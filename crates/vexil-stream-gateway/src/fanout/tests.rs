@@ -267,9 +267,42 @@ async fn the_shards_write_each_change_to_every_stream_once_then_end_them_with_th
     }
     store.remove(&environment());
     for slot in slots.iter().chain([&late_slot]) {
-        tokio::time::timeout(Duration::from_secs(5), slot.notified())
-            .await
-            .expect("the stream is told to end");
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            std::future::poll_fn(|context| slot.poll_woken(context)),
+        )
+        .await
+        .expect("the stream is told to end");
         assert!(matches!(slot.flush(), Flushed::Ended));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shards_let_go_of_closed_streams_without_waiting_for_a_change() {
+    let store = Store::new(8);
+    store
+        .apply(
+            &environment(),
+            1,
+            Change::Replace(EnvironmentContents::default()),
+        )
+        .unwrap();
+    let socket = FakeSocket::with_room(ROOMY);
+    let slots: Vec<_> = (0..10).map(|_| join(&store, &socket)).collect();
+    let kept = slots[0].clone();
+    for slot in &slots[1..] {
+        slot.close();
+    }
+    for slot in &slots[1..] {
+        let mut waited = 0;
+        while Arc::strong_count(slot) > 1 {
+            assert!(waited < 2_500, "a shard still holds a closed stream");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            waited += 2;
+        }
+    }
+    assert!(Arc::strong_count(&kept) > 2, "an open stream stays with its shard");
+    upsert(&store, 2);
+    let text = received(&socket, 10).await;
+    assert_eq!(text.matches("event: patch").count(), 1, "{text}");
 }

@@ -142,11 +142,6 @@ impl Connection<ServerFrames> {
     }
 }
 
-/// Resolves when the expiry timer fires; never without one.
-pub async fn expired(expiry: &mut Option<Pin<Box<Sleep>>>) {
-    wait(expiry).await
-}
-
 /// A timer firing when a credential expiring at `expires_at` stops working.
 pub fn expiry_timer(expires_at: SystemTime) -> Pin<Box<Sleep>> {
     timer(expires_at)

@@ -301,7 +301,10 @@ async fn the_shards_let_go_of_closed_streams_without_waiting_for_a_change() {
             waited += 2;
         }
     }
-    assert!(Arc::strong_count(&kept) > 2, "an open stream stays with its shard");
+    assert!(
+        Arc::strong_count(&kept) > 2,
+        "an open stream stays with its shard"
+    );
     upsert(&store, 2);
     let text = received(&socket, 10).await;
     assert_eq!(text.matches("event: patch").count(), 1, "{text}");

@@ -37,7 +37,8 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: CancellationTok
         };
         match accepted {
             Ok((socket, _)) => {
-                connections.spawn(connection(socket, app.clone(), shutdown.clone()));
+                let task = connection(socket, app.clone(), shutdown.clone(), connections.clone());
+                connections.spawn(task);
             }
             Err(error) if is_connection_error(&error) => {}
             Err(error) => {
@@ -58,7 +59,12 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: CancellationTok
 
 /// Looks at the start of the first request (without consuming it) to choose who serves
 /// the connection.
-async fn connection(socket: TcpStream, app: Router, shutdown: CancellationToken) {
+async fn connection(
+    socket: TcpStream,
+    app: Router,
+    shutdown: CancellationToken,
+    connections: TaskTracker,
+) {
     let mut start = [0u8; head::LONGEST_STREAM_PREFIX];
     let peeked = tokio::select! {
         _ = shutdown.cancelled() => return,
@@ -66,7 +72,7 @@ async fn connection(socket: TcpStream, app: Router, shutdown: CancellationToken)
     };
     match peeked {
         Ok(length) if head::is_stream_request(&start[..length]) => {
-            sse_connection::serve(socket, app, &shutdown).await;
+            sse_connection::serve(socket, app, &shutdown, &connections).await;
         }
         // Boxed: hyper's connection state is large, and inline it would size every
         // connection's task, streams included (1.6 KiB of task per idle stream in massif).

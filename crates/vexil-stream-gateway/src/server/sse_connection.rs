@@ -21,6 +21,7 @@ use http_body_util::BodyExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 use super::head::{self, Framing};
@@ -30,7 +31,16 @@ use crate::fanout::Handoff;
 const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Serves the connection's one request (its start was recognised as a stream request).
-pub async fn serve(mut socket: TcpStream, app: Router, shutdown: &CancellationToken) {
+///
+/// An `/all` stream over HTTP/1.1 continues in a task of its own (`direct_stream.rs`,
+/// tracked by `connections` like the connection's), so what it keeps for its lifetime is
+/// sized for it alone rather than for every state this task passes through.
+pub async fn serve(
+    mut socket: TcpStream,
+    app: Router,
+    shutdown: &CancellationToken,
+    connections: &TaskTracker,
+) {
     let head = tokio::select! {
         _ = shutdown.cancelled() => return,
         head = tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut socket)) => head,
@@ -51,7 +61,7 @@ pub async fn serve(mut socket: TcpStream, app: Router, shutdown: &CancellationTo
                 .status(status)
                 .body(Body::empty())
                 .expect("a status and an empty body make a response");
-            return respond(socket, response, true).await;
+            return respond(socket, response, true, connections).await;
         }
     };
     let is_http_10 = request.version() == axum::http::Version::HTTP_10;
@@ -61,11 +71,16 @@ pub async fn serve(mut socket: TcpStream, app: Router, shutdown: &CancellationTo
         Ok(response) => response,
         Err(never) => match never {},
     };
-    respond(socket, response, is_http_10).await;
+    respond(socket, response, is_http_10, connections).await;
 }
 
 /// Writes `response` and closes the connection.
-async fn respond(mut socket: TcpStream, response: Response<Body>, is_http_10: bool) {
+async fn respond(
+    mut socket: TcpStream,
+    response: Response<Body>,
+    is_http_10: bool,
+    connections: &TaskTracker,
+) {
     let (parts, mut body) = response.into_parts();
     let framing = match body.size_hint().exact() {
         Some(length) => Framing::Length(length),
@@ -81,7 +96,8 @@ async fn respond(mut socket: TcpStream, response: Response<Body>, is_http_10: bo
     drop(parts);
     if let Some(handed) = handed {
         drop(body);
-        return super::direct_stream::serve(socket, head, handed).await;
+        connections.spawn(super::direct_stream::serve(socket, head, handed));
+        return;
     }
     let written = match framing {
         Framing::Length(_) => match body.collect().await {

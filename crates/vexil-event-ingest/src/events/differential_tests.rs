@@ -213,6 +213,11 @@ fn check_event(event: &Event<'_>, stats: &mut Stats) {
     match (&event.fields, &reference) {
         (Ok(fields), Ok(reference)) => {
             assert_eq!(fields_text(fields), reference.texts(), "fields of {json}");
+            assert_eq!(
+                fields.context_keys_member,
+                fields.context_keys.and_then(Json::single_member),
+                "the only member of contextKeys in {json}"
+            );
             for value in fields_text(fields).into_iter().flatten() {
                 check_value(Json::parse(value).unwrap(), 3, stats);
             }

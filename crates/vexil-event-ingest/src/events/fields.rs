@@ -1,7 +1,7 @@
 //! The top-level fields of an event that validation checks, found by the scanner in the
 //! same pass that splits the body; every other field is skipped.
 
-use super::scan::{members, Cursor, Json, SyntaxError};
+use super::scan::{members, walk_members, Cursor, Json, JsonStr, SyntaxError};
 
 /// The top-level fields any kind's rules look at, each `Some` when present (even `null`).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -22,6 +22,56 @@ pub(super) struct Fields<'a> {
     pub operation: Option<Json<'a>>,
     pub evaluation: Option<Json<'a>>,
     pub id: Option<Json<'a>>,
+    /// The only member of `contextKeys` (its key as written), when it is an object of
+    /// exactly one member: what server-side SDKs send, read in the same pass, so that the
+    /// context key need not read `contextKeys` again.
+    pub context_keys_member: Option<(JsonStr<'a>, Json<'a>)>,
+}
+
+/// Which of [`Fields`]' fields a key names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Kind,
+    CreationDate,
+    Key,
+    Version,
+    Variation,
+    SamplingRatio,
+    Reason,
+    MetricValue,
+    Context,
+    ContextKeys,
+    StartDate,
+    EndDate,
+    Features,
+    Operation,
+    Evaluation,
+    Id,
+}
+
+impl Field {
+    #[inline]
+    fn named(name: &str) -> Option<Field> {
+        Some(match name {
+            "kind" => Field::Kind,
+            "creationDate" => Field::CreationDate,
+            "key" => Field::Key,
+            "version" => Field::Version,
+            "variation" => Field::Variation,
+            "samplingRatio" => Field::SamplingRatio,
+            "reason" => Field::Reason,
+            "metricValue" => Field::MetricValue,
+            "context" => Field::Context,
+            "contextKeys" => Field::ContextKeys,
+            "startDate" => Field::StartDate,
+            "endDate" => Field::EndDate,
+            "features" => Field::Features,
+            "operation" => Field::Operation,
+            "evaluation" => Field::Evaluation,
+            "id" => Field::Id,
+            _ => return None,
+        })
+    }
 }
 
 impl<'a> Fields<'a> {
@@ -35,26 +85,49 @@ impl<'a> Fields<'a> {
     ) -> Result<Result<Fields<'a>, String>, SyntaxError> {
         let mut fields = Fields::default();
         let mut unreadable = None;
-        members(cursor, depth, |key, value| {
-            if unreadable.is_some() {
-                return;
-            }
-            let slot = if key.has_escapes {
+        walk_members(cursor, depth, |key, cursor| {
+            let field = if unreadable.is_some() {
+                None
+            } else if key.has_escapes {
                 match key.unescaped() {
-                    Some(name) => fields.slot(&name),
+                    Some(name) => Field::named(&name),
                     None => {
                         unreadable = Some(format!("key {} cannot be read", key.quoted));
-                        return;
+                        None
                     }
                 }
             } else {
-                fields.slot(key.content())
+                Field::named(key.content())
             };
-            if let Some(slot) = slot {
-                if slot.replace(value).is_some() {
+            let start = cursor.position();
+            match field {
+                // Read in place, members and all, instead of skipped.
+                Some(Field::ContextKeys) if cursor.peek_token() == Some(b'{') => {
+                    let mut count = 0;
+                    let mut first = None;
+                    members(cursor, depth + 1, |key, value| {
+                        count += 1;
+                        first.get_or_insert((key, value));
+                    })?;
+                    fields.context_keys_member = first.filter(|_| count == 1);
+                }
+                // Most members are scalars, read here; arrays and objects go to the skipper.
+                _ => {
+                    if cursor.scalar()?.is_none() {
+                        cursor.skip_value(depth + 1)?;
+                    }
+                }
+            }
+            if let Some(field) = field {
+                if fields
+                    .get_mut(field)
+                    .replace(cursor.value_since(start))
+                    .is_some()
+                {
                     unreadable = Some(format!("field {} is given twice", key.quoted));
                 }
             }
+            Ok(())
         })?;
         Ok(match unreadable {
             Some(reason) => Err(reason),
@@ -62,25 +135,25 @@ impl<'a> Fields<'a> {
         })
     }
 
-    fn slot(&mut self, name: &str) -> Option<&mut Option<Json<'a>>> {
-        Some(match name {
-            "kind" => &mut self.kind,
-            "creationDate" => &mut self.creation_date,
-            "key" => &mut self.key,
-            "version" => &mut self.version,
-            "variation" => &mut self.variation,
-            "samplingRatio" => &mut self.sampling_ratio,
-            "reason" => &mut self.reason,
-            "metricValue" => &mut self.metric_value,
-            "context" => &mut self.context,
-            "contextKeys" => &mut self.context_keys,
-            "startDate" => &mut self.start_date,
-            "endDate" => &mut self.end_date,
-            "features" => &mut self.features,
-            "operation" => &mut self.operation,
-            "evaluation" => &mut self.evaluation,
-            "id" => &mut self.id,
-            _ => return None,
-        })
+    #[inline]
+    fn get_mut(&mut self, field: Field) -> &mut Option<Json<'a>> {
+        match field {
+            Field::Kind => &mut self.kind,
+            Field::CreationDate => &mut self.creation_date,
+            Field::Key => &mut self.key,
+            Field::Version => &mut self.version,
+            Field::Variation => &mut self.variation,
+            Field::SamplingRatio => &mut self.sampling_ratio,
+            Field::Reason => &mut self.reason,
+            Field::MetricValue => &mut self.metric_value,
+            Field::Context => &mut self.context,
+            Field::ContextKeys => &mut self.context_keys,
+            Field::StartDate => &mut self.start_date,
+            Field::EndDate => &mut self.end_date,
+            Field::Features => &mut self.features,
+            Field::Operation => &mut self.operation,
+            Field::Evaluation => &mut self.evaluation,
+            Field::Id => &mut self.id,
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Splits a request body into events without copying them: an analytics body must be a
 //! JSON array of objects, a diagnostic body one JSON object. One pass of the scanner
-//! (`scan/`) checks the body, splits it and finds each event's checked fields.
+//! (`scan/`) checks the body, splits it and finds each event's checked fields, handing
+//! each event on as it is read.
 
 use super::fields::Fields;
 use super::scan::{array_of_objects, BodyError, Cursor, JsonType, SyntaxError};
@@ -34,17 +35,30 @@ impl PayloadError {
 /// One event of a body: its JSON as the SDK sent it, borrowed from the body, and the
 /// fields validation reads, found in the same pass over the body (or why they could not
 /// be read: a field named twice).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Event<'a> {
     pub json: &'a str,
     pub(super) fields: Result<Fields<'a>, String>,
 }
 
-/// The events of an analytics body (spec 6.1). The body is read once: each event's
-/// fields are read as it is passed, and its bytes are kept as they are.
-pub fn parse_analytics(body: &[u8]) -> Result<Vec<Event<'_>>, PayloadError> {
+/// The events of an analytics body (spec 6.1), each handed to `each` with its index as
+/// soon as it is read, in the one pass over the body that also checks it: nothing is kept
+/// per event. The body can still turn out to be refused after `each` saw events (invalid
+/// JSON further on, or an element that is not an object), so what `each` makes of them
+/// must be thrown away on an error.
+pub fn read_analytics<'a>(
+    body: &'a [u8],
+    mut each: impl FnMut(usize, &Event<'a>),
+) -> Result<(), PayloadError> {
     let text = utf8(body)?;
-    array_of_objects(text, |cursor| read_event(cursor, 1)).map_err(|error| match error {
+    array_of_objects(text, |cursor, index, wanted| {
+        let event = read_event(cursor, 1)?;
+        if wanted {
+            each(index, &event);
+        }
+        Ok(())
+    })
+    .map_err(|error| match error {
         BodyError::Syntax(error) => invalid_json(body, error),
         BodyError::NotAnArray(found) => PayloadError::NotAnArray(found.described()),
         BodyError::ElementNotAnObject { index, found } => PayloadError::EventNotAnObject {
@@ -52,6 +66,14 @@ pub fn parse_analytics(body: &[u8]) -> Result<Vec<Event<'_>>, PayloadError> {
             found: found.described(),
         },
     })
+}
+
+/// The events of an analytics body, collected: [`read_analytics`] for those that want
+/// them all at once (tests, the benches' bare producer).
+pub fn parse_analytics(body: &[u8]) -> Result<Vec<Event<'_>>, PayloadError> {
+    let mut events = Vec::new();
+    read_analytics(body, |_, event| events.push(event.clone()))?;
+    Ok(events)
 }
 
 /// The one diagnostic event of a diagnostic body (spec 6.6).

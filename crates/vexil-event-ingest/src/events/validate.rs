@@ -10,6 +10,7 @@ use super::context_key::{context_key, ContextError};
 use super::fields::Fields;
 use super::payload::Event;
 use super::scan::{Json, JsonType};
+use super::summary::check_features;
 use super::{DropReason, EventKind};
 
 /// An event to forward: its kind and the canonical key of its context, if it has one
@@ -216,12 +217,12 @@ fn full_context<'a>(event: &Fields<'a>) -> Result<Cow<'a, str>, Invalid> {
     let context = event
         .context
         .ok_or_else(|| Invalid::new(DropReason::InvalidContext, "`context` is required"))?;
-    context_key(Some(context), None).map_err(context_error)
+    context_key(Some(context), None, None).map_err(context_error)
 }
 
 /// `context` or `contextKeys`, whichever the SDK generation sends (spec 6.2).
 fn any_context<'a>(event: &Fields<'a>) -> Result<Cow<'a, str>, Invalid> {
-    context_key(event.context, event.context_keys).map_err(context_error)
+    context_key(event.context, event.context_keys, event.context_keys_member).map_err(context_error)
 }
 
 fn context_error(error: ContextError) -> Invalid {
@@ -237,43 +238,8 @@ fn summary(event: &Fields<'_>) -> Result<(), Invalid> {
             "`endDate` is before `startDate`",
         ));
     }
-    let invalid = |detail: String| Invalid::new(DropReason::InvalidSummary, detail);
-    let features = event
-        .features
-        .and_then(Json::members)
-        .ok_or_else(|| invalid("`features` must be an object".into()))?;
-    for (flag_key, feature) in features {
-        let counters = feature
-            .fields(["counters"])
-            .and_then(|[counters]| counters)
-            .and_then(Json::elements)
-            .ok_or_else(|| invalid(format!("`features.{flag_key}.counters` must be an array")))?;
-        for (index, counter) in counters.into_iter().enumerate() {
-            let at = || format!("`features.{flag_key}.counters[{index}]`");
-            let [count, version, variation, unknown] = counter
-                .fields(["count", "version", "variation", "unknown"])
-                .ok_or_else(|| invalid(format!("{} must be an object", at())))?;
-            if count.and_then(Json::as_u64).is_none() {
-                return Err(invalid(format!(
-                    "{}.count must be a non-negative integer",
-                    at()
-                )));
-            }
-            for (field, value) in [("version", version), ("variation", variation)] {
-                if value.is_some_and(|value| value.as_u64().is_none() && !value.is(JsonType::Null))
-                {
-                    return Err(invalid(format!(
-                        "{}.{field} must be a non-negative integer",
-                        at()
-                    )));
-                }
-            }
-            if unknown.is_some_and(|value| !value.is(JsonType::Bool)) {
-                return Err(invalid(format!("{}.unknown must be a boolean", at())));
-            }
-        }
-    }
-    Ok(())
+    check_features(event.features)
+        .map_err(|detail| Invalid::new(DropReason::InvalidSummary, detail))
 }
 
 #[cfg(test)]

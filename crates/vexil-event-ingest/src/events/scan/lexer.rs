@@ -176,11 +176,7 @@ impl<'a> Cursor<'a> {
         let mut at = start + 1;
         let mut has_escapes = false;
         loop {
-            let rest = bytes.get(at..).unwrap_or_default();
-            at += rest
-                .iter()
-                .position(|&byte| STRING_CLASS[usize::from(byte)] != PLAIN)
-                .unwrap_or(rest.len());
+            at = plain_run_end(bytes, at);
             let Some(&byte) = bytes.get(at) else {
                 self.at = at;
                 return Err(self.error(Problem::UnexpectedEnd));
@@ -425,6 +421,41 @@ impl<'a> Cursor<'a> {
             }
         }
     }
+}
+
+/// The position of the first byte from `at` on that is not plain inside a string (a
+/// quote, a backslash or a control character), or the end of `bytes`. Eight bytes at a
+/// time while eight are left, the rest one by one.
+#[inline(always)]
+fn plain_run_end(bytes: &[u8], mut at: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    while let Some(word) = bytes
+        .get(at..at + 8)
+        .and_then(|word| <[u8; 8]>::try_from(word).ok())
+    {
+        let word = u64::from_le_bytes(word);
+        let quotes = word ^ (ONES * u64::from(b'"'));
+        let backslashes = word ^ (ONES * u64::from(b'\\'));
+        // The high bit of each byte that is zero in `quotes` or `backslashes`, or below
+        // 0x20 in `word`. A borrow can also mark a byte after such a byte, never one
+        // before it, so the lowest mark (the first byte, little-endian) is exact.
+        let marks = (quotes.wrapping_sub(ONES) & !quotes
+            | backslashes.wrapping_sub(ONES) & !backslashes
+            | word.wrapping_sub(ONES * 0x20) & !word)
+            & HIGH_BITS;
+        if marks != 0 {
+            return at + (marks.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    while let Some(&byte) = bytes.get(at) {
+        if STRING_CLASS[usize::from(byte)] != PLAIN {
+            break;
+        }
+        at += 1;
+    }
+    at
 }
 
 const PLAIN: u8 = 0;

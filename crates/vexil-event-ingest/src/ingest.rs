@@ -65,9 +65,12 @@ async fn accept(
     let mut request = SdkRequest::from_headers(headers);
     // While traces are exported, the records continue this request's span (a child of the
     // SDK's traceparent, if it sent one); otherwise the SDK's own header is passed on, so a
-    // trace still reaches the worker through an ingest that does not export.
-    if let Some(traceparent) = vexil_service::telemetry::current_traceparent() {
-        request.traceparent = Some(traceparent);
+    // trace still reaches the worker through an ingest that does not export (and the
+    // current span, which then has no trace context, is not looked up at all).
+    if vexil_service::telemetry::is_exporting() {
+        if let Some(traceparent) = vexil_service::telemetry::current_traceparent() {
+            request.traceparent = Some(traceparent);
+        }
     }
     let batch = Batch::new(&credential, &request, source, now_unix_ms());
     let sorted = match payload_kind {

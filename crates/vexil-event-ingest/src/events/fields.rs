@@ -2,6 +2,7 @@
 //! same pass that splits the body; every other field is skipped.
 
 use super::scan::{members, walk_members, Cursor, Json, JsonStr, SyntaxError};
+use super::summary::{read_features, Features};
 
 /// The top-level fields any kind's rules look at, each `Some` when present (even `null`).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -26,6 +27,9 @@ pub(super) struct Fields<'a> {
     /// exactly one member: what server-side SDKs send, read in the same pass, so that the
     /// context key need not read `contextKeys` again.
     pub context_keys_member: Option<(JsonStr<'a>, Json<'a>)>,
+    /// What is wrong with `features` as a summary's, found as the scanner passes it
+    /// (`summary.rs`) instead of skipping it and reading it again.
+    pub features_check: Features<'a>,
 }
 
 /// Which of [`Fields`]' fields a key names.
@@ -50,40 +54,52 @@ enum Field {
 }
 
 impl Field {
+    /// The field `name` names, told apart by length first, then compared as a fixed-size
+    /// array (inline compares, no call to `memcmp` per candidate).
     #[inline]
     fn named(name: &str) -> Option<Field> {
-        Some(match name {
-            "kind" => Field::Kind,
-            "creationDate" => Field::CreationDate,
-            "key" => Field::Key,
-            "version" => Field::Version,
-            "variation" => Field::Variation,
-            "samplingRatio" => Field::SamplingRatio,
-            "reason" => Field::Reason,
-            "metricValue" => Field::MetricValue,
-            "context" => Field::Context,
-            "contextKeys" => Field::ContextKeys,
-            "startDate" => Field::StartDate,
-            "endDate" => Field::EndDate,
-            "features" => Field::Features,
-            "operation" => Field::Operation,
-            "evaluation" => Field::Evaluation,
-            "id" => Field::Id,
-            _ => return None,
-        })
+        let name = name.as_bytes();
+        match name.len() {
+            2 => is(name, b"id", Field::Id),
+            3 => is(name, b"key", Field::Key),
+            4 => is(name, b"kind", Field::Kind),
+            6 => is(name, b"reason", Field::Reason),
+            7 => is(name, b"version", Field::Version)
+                .or_else(|| is(name, b"context", Field::Context))
+                .or_else(|| is(name, b"endDate", Field::EndDate)),
+            8 => is(name, b"features", Field::Features),
+            9 => is(name, b"variation", Field::Variation)
+                .or_else(|| is(name, b"startDate", Field::StartDate))
+                .or_else(|| is(name, b"operation", Field::Operation)),
+            10 => is(name, b"evaluation", Field::Evaluation),
+            11 => is(name, b"metricValue", Field::MetricValue)
+                .or_else(|| is(name, b"contextKeys", Field::ContextKeys)),
+            12 => is(name, b"creationDate", Field::CreationDate),
+            13 => is(name, b"samplingRatio", Field::SamplingRatio),
+            _ => None,
+        }
     }
 }
 
+/// `field` when `name` is `expected`.
+#[inline(always)]
+fn is<const N: usize>(name: &[u8], expected: &[u8; N], field: Field) -> Option<Field> {
+    (<&[u8; N]>::try_from(name).ok()? == expected).then_some(field)
+}
+
 impl<'a> Fields<'a> {
-    /// Reads the event object at the cursor (`depth` levels inside the body). The outer
-    /// error is a body that is not JSON; the inner one an event whose fields cannot be
-    /// read: it names a checked field twice (the analytics worker's typed parse would
-    /// refuse it) or has a key that cannot be read as a string (a lone surrogate escape).
-    pub fn read(
+    /// Reads the event object at the cursor (`depth` levels inside the body) into `self`,
+    /// which must be empty (`Fields::default()`): in place, since an event's fields are
+    /// read once per event and are too large to copy around cheaply. The error is a body
+    /// that is not JSON; `Ok(Some(reason))` an event whose fields cannot be read: it names
+    /// a checked field twice (the analytics worker's typed parse would refuse it) or has a
+    /// key that cannot be read as a string (a lone surrogate escape).
+    #[inline]
+    pub fn read_into(
+        &mut self,
         cursor: &mut Cursor<'a>,
         depth: usize,
-    ) -> Result<Result<Fields<'a>, String>, SyntaxError> {
-        let mut fields = Fields::default();
+    ) -> Result<Option<String>, SyntaxError> {
         let mut unreadable = None;
         walk_members(cursor, depth, |key, cursor| {
             let field = if unreadable.is_some() {
@@ -109,7 +125,10 @@ impl<'a> Fields<'a> {
                         count += 1;
                         first.get_or_insert((key, value));
                     })?;
-                    fields.context_keys_member = first.filter(|_| count == 1);
+                    self.context_keys_member = first.filter(|_| count == 1);
+                }
+                Some(Field::Features) => {
+                    self.features_check = read_features(cursor, depth + 1)?;
                 }
                 // Most members are scalars, read here; arrays and objects go to the skipper.
                 _ => {
@@ -119,7 +138,7 @@ impl<'a> Fields<'a> {
                 }
             }
             if let Some(field) = field {
-                if fields
+                if self
                     .get_mut(field)
                     .replace(cursor.value_since(start))
                     .is_some()
@@ -129,10 +148,7 @@ impl<'a> Fields<'a> {
             }
             Ok(())
         })?;
-        Ok(match unreadable {
-            Some(reason) => Err(reason),
-            None => Ok(fields),
-        })
+        Ok(unreadable)
     }
 
     #[inline]

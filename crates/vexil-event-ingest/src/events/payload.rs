@@ -35,10 +35,32 @@ impl PayloadError {
 /// One event of a body: its JSON as the SDK sent it, borrowed from the body, and the
 /// fields validation reads, found in the same pass over the body (or why they could not
 /// be read: a field named twice).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Event<'a> {
     pub json: &'a str,
-    pub(super) fields: Result<Fields<'a>, String>,
+    fields: Fields<'a>,
+    unreadable: Option<String>,
+}
+
+impl<'a> Event<'a> {
+    /// The fields, or why they cannot be read.
+    pub(super) fn fields(&self) -> Result<&Fields<'a>, &str> {
+        match &self.unreadable {
+            Some(reason) => Err(reason),
+            None => Ok(&self.fields),
+        }
+    }
+
+    /// Reads the event object at the cursor (`depth` levels inside the body) into `self`,
+    /// which it clears first: one `Event` serves a whole body.
+    #[inline]
+    fn read(&mut self, cursor: &mut Cursor<'a>, depth: usize) -> Result<(), SyntaxError> {
+        self.fields = Fields::default();
+        let start = cursor.position();
+        self.unreadable = self.fields.read_into(cursor, depth)?;
+        self.json = cursor.since(start);
+        Ok(())
+    }
 }
 
 /// The events of an analytics body (spec 6.1), each handed to `each` with its index as
@@ -51,8 +73,9 @@ pub fn read_analytics<'a>(
     mut each: impl FnMut(usize, &Event<'a>),
 ) -> Result<(), PayloadError> {
     let text = utf8(body)?;
+    let mut event = Event::default();
     array_of_objects(text, |cursor, index, wanted| {
-        let event = read_event(cursor, 1)?;
+        event.read(cursor, 1)?;
         if wanted {
             each(index, &event);
         }
@@ -80,8 +103,9 @@ pub fn parse_analytics(body: &[u8]) -> Result<Vec<Event<'_>>, PayloadError> {
 pub fn parse_diagnostic(body: &[u8]) -> Result<Event<'_>, PayloadError> {
     let text = utf8(body)?;
     let mut cursor = Cursor::new(text);
+    let mut event = Event::default();
     let read = match cursor.peek_token() {
-        Some(b'{') => read_event(&mut cursor, 0).map(Ok),
+        Some(b'{') => event.read(&mut cursor, 0).map(Ok),
         Some(first) => cursor
             .skip_value(0)
             .map(|()| Err(JsonType::of_first_byte(first))),
@@ -90,16 +114,8 @@ pub fn parse_diagnostic(body: &[u8]) -> Result<Event<'_>, PayloadError> {
     let read = read
         .and_then(|read| cursor.end().map(|()| read))
         .map_err(|error| invalid_json(body, error))?;
-    read.map_err(|found| PayloadError::DiagnosticNotAnObject(found.described()))
-}
-
-fn read_event<'a>(cursor: &mut Cursor<'a>, depth: usize) -> Result<Event<'a>, SyntaxError> {
-    let start = cursor.position();
-    let fields = Fields::read(cursor, depth)?;
-    Ok(Event {
-        json: cursor.since(start),
-        fields,
-    })
+    read.map_err(|found| PayloadError::DiagnosticNotAnObject(found.described()))?;
+    Ok(event)
 }
 
 fn utf8(body: &[u8]) -> Result<&str, PayloadError> {
@@ -180,10 +196,10 @@ mod tests {
     #[test]
     fn an_unreadable_event_is_dropped_alone_and_stray_bytes_refuse_the_body() {
         let events = parse_analytics(br#"[{"kind":"a","kind":"b"} ,{"kind":"c"}]"#).unwrap();
-        assert!(events[0].fields.is_err());
+        assert!(events[0].fields().is_err());
         assert_eq!(events[0].json, r#"{"kind":"a","kind":"b"}"#);
         assert_eq!(events[1].json, r#"{"kind":"c"}"#);
-        assert!(events[1].fields.is_ok());
+        assert!(events[1].fields().is_ok());
         for body in [
             &b"[{}] x"[..],
             b"[{},]",

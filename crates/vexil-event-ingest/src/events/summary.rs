@@ -1,52 +1,91 @@
-//! A summary's `features` (spec 6.3), checked in one pass over their text: each flag's
-//! `counters` array and each counter's fields are read where the walk finds them, instead
-//! of reading the flags, then each flag's members, then its counters, then each counter's
-//! members, four passes over the same bytes. The outcome, and which problem is reported
-//! when there are several, are those of the four-pass reading (kept in the tests as the
-//! reference): a problem with the object around a value (a key that cannot be read, a
+//! A summary's `features` (spec 6.3), checked in the scanner's one pass over the body:
+//! each flag's `counters` array and each counter's fields are read where the walk finds
+//! them, instead of skipping `features`, then reading the flags, then each flag's members,
+//! then its counters, then each counter's members, five passes over the same bytes. The
+//! outcome, and which problem is reported when there are several, are those of the
+//! four-pass reading after the skip (kept in the tests as the reference): a problem with the object around a value (a key that cannot be read, a
 //! field named twice) outranks one inside it, even when it comes later in the text.
 
 use std::borrow::Cow;
 
 use super::scan::{elements, members, walk_members, Cursor, Json, JsonStr, SyntaxError};
 
-/// The detail of a summary dropped as `invalid_summary`, when its `features` are not an
-/// object of flags whose `counters` are arrays of well-formed counters.
-pub(super) fn check_features(features: Option<Json<'_>>) -> Result<(), String> {
-    const NOT_AN_OBJECT: &str = "`features` must be an object";
-    let Some(features) = features else {
-        return Err(NOT_AN_OBJECT.into());
-    };
+const NOT_AN_OBJECT: &str = "`features` must be an object";
+
+/// What the walk over an event's `features` found: the first problem, if any.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) enum Features<'a> {
+    Fine,
+    /// Absent, not an object, or a flag key that cannot be read.
+    #[default]
+    NotAnObject,
+    Flag {
+        key: JsonStr<'a>,
+        problem: Problem,
+    },
+}
+
+impl Features<'_> {
+    /// The detail of a summary dropped as `invalid_summary`, when its `features` are not
+    /// an object of flags whose `counters` are arrays of well-formed counters.
+    pub(super) fn check(self) -> Result<(), String> {
+        match self {
+            Features::Fine => Ok(()),
+            Features::NotAnObject => Err(NOT_AN_OBJECT.into()),
+            // A flag key that cannot be read makes the whole `NotAnObject`.
+            Features::Flag { key, problem } => {
+                Err(problem.describe(&key.unescaped().unwrap_or_default()))
+            }
+        }
+    }
+}
+
+/// Reads the `features` value at the cursor, `depth` arrays and objects inside the body,
+/// in the scanner's pass over the body (`Fields`): checked as JSON exactly as the skipper
+/// would check it (the same errors at the same places), and as a summary's features.
+pub(super) fn read_features<'a>(
+    cursor: &mut Cursor<'a>,
+    depth: usize,
+) -> Result<Features<'a>, SyntaxError> {
+    if cursor.peek_token() != Some(b'{') {
+        cursor.skip_value(depth)?;
+        return Ok(Features::NotAnObject);
+    }
     let mut readable = true;
-    let mut first: Option<(JsonStr<'_>, Problem)> = None;
-    let mut cursor = Cursor::new(features.get());
-    let walked = walk_members(&mut cursor, 0, |flag_key, cursor| {
-        if flag_key.has_escapes && flag_key.unescaped().is_none() {
+    let mut first = None;
+    walk_members(cursor, depth, |key, cursor| {
+        if key.has_escapes && key.unescaped().is_none() {
             readable = false;
         }
         if !readable || first.is_some() {
-            return cursor.skip_value(1);
+            return cursor.skip_value(depth + 1);
         }
-        if let Some(problem) = feature(cursor)? {
-            first = Some((flag_key, problem));
+        if let Some(problem) = feature(cursor, depth + 1)? {
+            first = Some(Features::Flag { key, problem });
         }
         Ok(())
-    });
-    if walked.is_err() || !readable {
+    })?;
+    Ok(match first {
+        _ if !readable => Features::NotAnObject,
+        Some(flag) => flag,
+        None => Features::Fine,
+    })
+}
+
+/// [`read_features`] over a value on its own (the tests' way in).
+#[cfg(test)]
+pub(super) fn check_features(features: Option<Json<'_>>) -> Result<(), String> {
+    let Some(features) = features else {
         return Err(NOT_AN_OBJECT.into());
-    }
-    match first {
-        // Every flag key was readable, this one too.
-        Some((flag_key, problem)) => {
-            Err(problem.describe(&flag_key.unescaped().unwrap_or_default()))
-        }
-        None => Ok(()),
-    }
+    };
+    read_features(&mut Cursor::new(features.get()), 0)
+        .map_err(|_| NOT_AN_OBJECT.to_owned())?
+        .check()
 }
 
 /// What is wrong with one flag of `features`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Problem {
+pub(super) enum Problem {
     /// Not an object, no `counters` or not an array, or a key that cannot be read.
     Counters,
     Counter {
@@ -56,7 +95,7 @@ enum Problem {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CounterProblem {
+pub(super) enum CounterProblem {
     /// Not an object, a field named twice or a key that cannot be read.
     NotAnObject,
     Count,
@@ -92,29 +131,29 @@ fn name<'a>(key: JsonStr<'a>) -> Option<Cow<'a, str>> {
     }
 }
 
-/// Reads one flag's value at the cursor: an object with exactly one readable `counters`,
-/// an array, whose counters are read in the same pass.
-fn feature(cursor: &mut Cursor<'_>) -> Result<Option<Problem>, SyntaxError> {
+/// Reads one flag's value at the cursor (`depth` arrays and objects around it): an object
+/// with exactly one readable `counters`, an array, whose counters are read in the same pass.
+fn feature(cursor: &mut Cursor<'_>, depth: usize) -> Result<Option<Problem>, SyntaxError> {
     if cursor.peek_token() != Some(b'{') {
-        cursor.skip_value(1)?;
+        cursor.skip_value(depth)?;
         return Ok(Some(Problem::Counters));
     }
     let mut readable = true;
     let mut counters = 0;
     let mut is_array = false;
     let mut first: Option<Problem> = None;
-    walk_members(cursor, 1, |key, cursor| {
+    walk_members(cursor, depth, |key, cursor| {
         match name(key) {
             None => readable = false,
             Some(name) if name == "counters" => {
                 counters += 1;
                 if counters == 1 && cursor.peek_token() == Some(b'[') {
                     is_array = true;
-                    return elements(cursor, 2, |cursor, index| {
+                    return elements(cursor, depth + 1, |cursor, index| {
                         if first.is_some() {
-                            return cursor.skip_value(3);
+                            return cursor.skip_value(depth + 2);
                         }
-                        if let Some(problem) = counter(cursor)? {
+                        if let Some(problem) = counter(cursor, depth + 2)? {
                             first = Some(Problem::Counter { index, problem });
                         }
                         Ok(())
@@ -123,7 +162,7 @@ fn feature(cursor: &mut Cursor<'_>) -> Result<Option<Problem>, SyntaxError> {
             }
             Some(_) => {}
         }
-        cursor.skip_value(2)
+        cursor.skip_value(depth + 1)
     })?;
     Ok(if !readable || counters != 1 || !is_array {
         Some(Problem::Counters)
@@ -132,17 +171,17 @@ fn feature(cursor: &mut Cursor<'_>) -> Result<Option<Problem>, SyntaxError> {
     })
 }
 
-/// Reads one counter at the cursor: an object whose `count` is a non-negative integer,
-/// `version` and `variation`, if there, non-negative integers or `null`, and `unknown`, if
-/// there, a boolean.
-fn counter(cursor: &mut Cursor<'_>) -> Result<Option<CounterProblem>, SyntaxError> {
+/// Reads one counter at the cursor (`depth` arrays and objects around it): an object whose
+/// `count` is a non-negative integer, `version` and `variation`, if there, non-negative
+/// integers or `null`, and `unknown`, if there, a boolean.
+fn counter(cursor: &mut Cursor<'_>, depth: usize) -> Result<Option<CounterProblem>, SyntaxError> {
     if cursor.peek_token() != Some(b'{') {
-        cursor.skip_value(3)?;
+        cursor.skip_value(depth)?;
         return Ok(Some(CounterProblem::NotAnObject));
     }
     let mut fields: [Option<Json<'_>>; 4] = [None; 4];
     let mut readable = true;
-    members(cursor, 3, |key, value| {
+    members(cursor, depth, |key, value| {
         let Some(name) = name(key) else {
             readable = false;
             return;
@@ -179,4 +218,4 @@ fn counter(cursor: &mut Cursor<'_>) -> Result<Option<CounterProblem>, SyntaxErro
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -10,7 +10,6 @@ use super::context_key::{context_key, ContextError};
 use super::fields::Fields;
 use super::payload::Event;
 use super::scan::{Json, JsonType};
-use super::summary::check_features;
 use super::{DropReason, EventKind};
 
 /// An event to forward: its kind and the canonical key of its context, if it has one
@@ -146,7 +145,7 @@ pub fn validate_diagnostic<'a>(event: &Event<'a>) -> Result<Valid<'a>, Invalid> 
 }
 
 fn fields<'e, 'a>(event: &'e Event<'a>) -> Result<&'e Fields<'a>, Invalid> {
-    event.fields.as_ref().map_err(|reason| {
+    event.fields().map_err(|reason| {
         Invalid::new(
             DropReason::InvalidField,
             format!("event cannot be read: {reason}"),
@@ -163,9 +162,9 @@ fn timestamp(field: Option<Json<'_>>, name: &str) -> Result<u64, Invalid> {
     })
 }
 
-fn non_empty_string<'a>(field: Option<Json<'a>>, name: &str) -> Result<Cow<'a, str>, Invalid> {
+fn non_empty_string(field: Option<Json<'_>>, name: &str) -> Result<(), Invalid> {
     match field.and_then(Json::as_str) {
-        Some(value) if !value.is_empty() => Ok(value),
+        Some(value) if !value.is_empty() => Ok(()),
         _ => Err(Invalid::new(
             DropReason::InvalidKey,
             format!("`{name}` must be a non-empty string"),
@@ -238,7 +237,9 @@ fn summary(event: &Fields<'_>) -> Result<(), Invalid> {
             "`endDate` is before `startDate`",
         ));
     }
-    check_features(event.features)
+    event
+        .features_check
+        .check()
         .map_err(|detail| Invalid::new(DropReason::InvalidSummary, detail))
 }
 

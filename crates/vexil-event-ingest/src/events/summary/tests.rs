@@ -8,7 +8,7 @@ use crate::events::scan::JsonType;
 
 /// The four-pass reading: the flags, then each flag's `counters`, its elements, and each
 /// counter's fields, each a separate pass over the text.
-fn reference(features: Option<Json<'_>>) -> Result<(), String> {
+pub(in crate::events) fn reference(features: Option<Json<'_>>) -> Result<(), String> {
     let features = features
         .and_then(Json::members)
         .ok_or_else(|| "`features` must be an object".to_owned())?;

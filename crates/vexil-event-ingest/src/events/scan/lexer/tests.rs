@@ -141,3 +141,26 @@ fn plain_runs_end_where_the_byte_table_says() {
         assert_eq!(plain_run_end(&all_plain, from), all_plain.len());
     }
 }
+
+#[test]
+fn digit_runs_end_at_the_first_non_digit() {
+    let others = (0u8..0x80)
+        .filter(|byte| !byte.is_ascii_digit())
+        .map(char::from)
+        .chain(['é', '٣', '😀']);
+    for other in others {
+        for length in 1..20 {
+            for at in 0..=length {
+                let mut text: String = (0..length)
+                    .map(|index| char::from(b'0' + (index * 7 % 10) as u8))
+                    .collect();
+                if at < length {
+                    text.insert(at, other);
+                }
+                let mut cursor = Cursor::new(&text);
+                cursor.digits();
+                assert_eq!(cursor.position(), at, "{text:?}");
+            }
+        }
+    }
+}

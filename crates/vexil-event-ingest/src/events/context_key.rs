@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 use vexil_eval::Context;
 
-use super::scan::{Json, JsonType};
+use super::scan::{Json, JsonStr, JsonType};
 
 /// Why an event's context is unusable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,9 +25,12 @@ pub enum ContextError {
 /// The keys are parsed by `vexil-eval`'s `Context`, the one owner of context validity and
 /// canonical keys; only `{"user": "<key>"}`, what server-side SDKs send with most
 /// events, is answered here, from the body, without building a context.
+/// `context_keys_member` is `contextKeys`' only member when it has exactly one, as the
+/// scanner found it while reading the event (`Fields`), so that it is not read again.
 pub fn context_key<'a>(
     context: Option<Json<'a>>,
     context_keys: Option<Json<'a>>,
+    context_keys_member: Option<(JsonStr<'a>, Json<'a>)>,
 ) -> Result<Cow<'a, str>, ContextError> {
     // A full context is rare on the hot path: its exact text is handed to serde_json.
     if let Some(context) = context.filter(|context| !context.is(JsonType::Null)) {
@@ -42,7 +45,7 @@ pub fn context_key<'a>(
     };
     // A single user context's canonical key is its key, unescaped (spec 2.6); an empty
     // key is invalid and is left to `Context` to refuse.
-    if let Some((kind, key)) = keys.single_member() {
+    if let Some((kind, key)) = context_keys_member {
         if kind.unescaped().as_deref() == Some("user") {
             if let Some(key) = key.as_str().filter(|key| !key.is_empty()) {
                 return Ok(key);
@@ -74,12 +77,13 @@ mod tests {
 
     fn key(context: Value) -> Result<String, ContextError> {
         let text = context.to_string();
-        context_key(Some(Json::parse(&text).unwrap()), None).map(Cow::into_owned)
+        context_key(Some(Json::parse(&text).unwrap()), None, None).map(Cow::into_owned)
     }
 
     fn keys(context_keys: Value) -> Result<String, ContextError> {
         let text = context_keys.to_string();
-        context_key(None, Some(Json::parse(&text).unwrap())).map(Cow::into_owned)
+        let context_keys = Json::parse(&text).unwrap();
+        context_key(None, Some(context_keys), context_keys.single_member()).map(Cow::into_owned)
     }
 
     #[test]
@@ -118,7 +122,7 @@ mod tests {
         }
         let context_keys = Json::parse(r#"{"user": "u-5"}"#).unwrap();
         assert!(matches!(
-            context_key(None, Some(context_keys)),
+            context_key(None, Some(context_keys), context_keys.single_member()),
             Ok(Cow::Borrowed("u-5"))
         ));
     }
@@ -127,13 +131,14 @@ mod tests {
     fn context_wins_over_context_keys() {
         let context = Json::parse(r#"{"kind": "org", "key": "o"}"#).unwrap();
         let context_keys = Json::parse(r#"{"user": "u"}"#).unwrap();
+        let member = context_keys.single_member();
         assert_eq!(
-            context_key(Some(context), Some(context_keys)).unwrap(),
+            context_key(Some(context), Some(context_keys), member).unwrap(),
             "org:o"
         );
         let null = Json::parse("null").unwrap();
         assert_eq!(
-            context_key(Some(null), Some(context_keys)).unwrap(),
+            context_key(Some(null), Some(context_keys), member).unwrap(),
             "u",
             "a null context counts as absent"
         );
@@ -141,7 +146,7 @@ mod tests {
 
     #[test]
     fn unusable_contexts_are_errors() {
-        assert_eq!(context_key(None, None), Err(ContextError::Missing));
+        assert_eq!(context_key(None, None, None), Err(ContextError::Missing));
         assert!(key(json!({"kind": "user", "key": ""})).is_err());
         assert!(key(json!({"kind": "user"})).is_err());
         assert!(key(json!("u-5")).is_err());

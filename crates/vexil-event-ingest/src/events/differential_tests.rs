@@ -210,9 +210,19 @@ fn expected_diagnostic(body: &[u8]) -> Expected<'_> {
 fn check_event(event: &Event<'_>, stats: &mut Stats) {
     let json = event.json;
     let reference = serde_json::from_str::<ReferenceFields<'_>>(json);
-    match (&event.fields, &reference) {
+    match (&event.fields(), &reference) {
         (Ok(fields), Ok(reference)) => {
             assert_eq!(fields_text(fields), reference.texts(), "fields of {json}");
+            assert_eq!(
+                fields.context_keys_member,
+                fields.context_keys.and_then(Json::single_member),
+                "the only member of contextKeys in {json}"
+            );
+            assert_eq!(
+                fields.features_check.check(),
+                super::summary::tests::reference(fields.features),
+                "features of {json}"
+            );
             for value in fields_text(fields).into_iter().flatten() {
                 check_value(Json::parse(value).unwrap(), 3, stats);
             }

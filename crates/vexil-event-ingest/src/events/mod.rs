@@ -1,7 +1,8 @@
 //! What a valid LaunchDarkly event (schema 4, spec 6) looks like, decided without I/O:
 //! splitting a body into events and finding their checked fields in one pass
 //! (`payload.rs`, `fields.rs`, over the JSON scanner in `scan/`), checking each event by
-//! kind (`validate.rs`) and finding the context its record is keyed by (`context_key.rs`).
+//! kind (`validate.rs`, a summary's counters in `summary.rs`) and finding the context its
+//! record is keyed by (`context_key.rs`).
 
 mod context_key;
 #[cfg(test)]
@@ -9,10 +10,11 @@ mod differential_tests;
 mod fields;
 mod payload;
 mod scan;
+mod summary;
 mod validate;
 
 pub use context_key::context_key;
-pub use payload::{parse_analytics, parse_diagnostic, Event, PayloadError};
+pub use payload::{parse_analytics, parse_diagnostic, read_analytics, Event, PayloadError};
 pub use validate::{validate_diagnostic, validate_event, Invalid, Valid};
 
 /// The event kinds event ingest forwards. Anything else is dropped (spec 6.1: accept

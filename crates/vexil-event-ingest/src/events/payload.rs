@@ -1,6 +1,7 @@
 //! Splits a request body into events without copying them: an analytics body must be a
 //! JSON array of objects, a diagnostic body one JSON object. One pass of the scanner
-//! (`scan/`) checks the body, splits it and finds each event's checked fields.
+//! (`scan/`) checks the body, splits it and finds each event's checked fields, handing
+//! each event on as it is read.
 
 use super::fields::Fields;
 use super::scan::{array_of_objects, BodyError, Cursor, JsonType, SyntaxError};
@@ -34,17 +35,53 @@ impl PayloadError {
 /// One event of a body: its JSON as the SDK sent it, borrowed from the body, and the
 /// fields validation reads, found in the same pass over the body (or why they could not
 /// be read: a field named twice).
-#[derive(Debug)]
+#[derive(Debug, Clone, Default)]
 pub struct Event<'a> {
     pub json: &'a str,
-    pub(super) fields: Result<Fields<'a>, String>,
+    fields: Fields<'a>,
+    unreadable: Option<String>,
 }
 
-/// The events of an analytics body (spec 6.1). The body is read once: each event's
-/// fields are read as it is passed, and its bytes are kept as they are.
-pub fn parse_analytics(body: &[u8]) -> Result<Vec<Event<'_>>, PayloadError> {
+impl<'a> Event<'a> {
+    /// The fields, or why they cannot be read.
+    pub(super) fn fields(&self) -> Result<&Fields<'a>, &str> {
+        match &self.unreadable {
+            Some(reason) => Err(reason),
+            None => Ok(&self.fields),
+        }
+    }
+
+    /// Reads the event object at the cursor (`depth` levels inside the body) into `self`,
+    /// which it clears first: one `Event` serves a whole body.
+    #[inline]
+    fn read(&mut self, cursor: &mut Cursor<'a>, depth: usize) -> Result<(), SyntaxError> {
+        self.fields = Fields::default();
+        let start = cursor.position();
+        self.unreadable = self.fields.read_into(cursor, depth)?;
+        self.json = cursor.since(start);
+        Ok(())
+    }
+}
+
+/// The events of an analytics body (spec 6.1), each handed to `each` with its index as
+/// soon as it is read, in the one pass over the body that also checks it: nothing is kept
+/// per event. The body can still turn out to be refused after `each` saw events (invalid
+/// JSON further on, or an element that is not an object), so what `each` makes of them
+/// must be thrown away on an error.
+pub fn read_analytics<'a>(
+    body: &'a [u8],
+    mut each: impl FnMut(usize, &Event<'a>),
+) -> Result<(), PayloadError> {
     let text = utf8(body)?;
-    array_of_objects(text, |cursor| read_event(cursor, 1)).map_err(|error| match error {
+    let mut event = Event::default();
+    array_of_objects(text, |cursor, index, wanted| {
+        event.read(cursor, 1)?;
+        if wanted {
+            each(index, &event);
+        }
+        Ok(())
+    })
+    .map_err(|error| match error {
         BodyError::Syntax(error) => invalid_json(body, error),
         BodyError::NotAnArray(found) => PayloadError::NotAnArray(found.described()),
         BodyError::ElementNotAnObject { index, found } => PayloadError::EventNotAnObject {
@@ -54,12 +91,21 @@ pub fn parse_analytics(body: &[u8]) -> Result<Vec<Event<'_>>, PayloadError> {
     })
 }
 
+/// The events of an analytics body, collected: [`read_analytics`] for those that want
+/// them all at once (tests, the benches' bare producer).
+pub fn parse_analytics(body: &[u8]) -> Result<Vec<Event<'_>>, PayloadError> {
+    let mut events = Vec::new();
+    read_analytics(body, |_, event| events.push(event.clone()))?;
+    Ok(events)
+}
+
 /// The one diagnostic event of a diagnostic body (spec 6.6).
 pub fn parse_diagnostic(body: &[u8]) -> Result<Event<'_>, PayloadError> {
     let text = utf8(body)?;
     let mut cursor = Cursor::new(text);
+    let mut event = Event::default();
     let read = match cursor.peek_token() {
-        Some(b'{') => read_event(&mut cursor, 0).map(Ok),
+        Some(b'{') => event.read(&mut cursor, 0).map(Ok),
         Some(first) => cursor
             .skip_value(0)
             .map(|()| Err(JsonType::of_first_byte(first))),
@@ -68,16 +114,8 @@ pub fn parse_diagnostic(body: &[u8]) -> Result<Event<'_>, PayloadError> {
     let read = read
         .and_then(|read| cursor.end().map(|()| read))
         .map_err(|error| invalid_json(body, error))?;
-    read.map_err(|found| PayloadError::DiagnosticNotAnObject(found.described()))
-}
-
-fn read_event<'a>(cursor: &mut Cursor<'a>, depth: usize) -> Result<Event<'a>, SyntaxError> {
-    let start = cursor.position();
-    let fields = Fields::read(cursor, depth)?;
-    Ok(Event {
-        json: cursor.since(start),
-        fields,
-    })
+    read.map_err(|found| PayloadError::DiagnosticNotAnObject(found.described()))?;
+    Ok(event)
 }
 
 fn utf8(body: &[u8]) -> Result<&str, PayloadError> {
@@ -158,10 +196,10 @@ mod tests {
     #[test]
     fn an_unreadable_event_is_dropped_alone_and_stray_bytes_refuse_the_body() {
         let events = parse_analytics(br#"[{"kind":"a","kind":"b"} ,{"kind":"c"}]"#).unwrap();
-        assert!(events[0].fields.is_err());
+        assert!(events[0].fields().is_err());
         assert_eq!(events[0].json, r#"{"kind":"a","kind":"b"}"#);
         assert_eq!(events[1].json, r#"{"kind":"c"}"#);
-        assert!(events[1].fields.is_ok());
+        assert!(events[1].fields().is_ok());
         for body in [
             &b"[{}] x"[..],
             b"[{},]",

@@ -145,7 +145,7 @@ pub fn validate_diagnostic<'a>(event: &Event<'a>) -> Result<Valid<'a>, Invalid> 
 }
 
 fn fields<'e, 'a>(event: &'e Event<'a>) -> Result<&'e Fields<'a>, Invalid> {
-    event.fields.as_ref().map_err(|reason| {
+    event.fields().map_err(|reason| {
         Invalid::new(
             DropReason::InvalidField,
             format!("event cannot be read: {reason}"),
@@ -162,9 +162,9 @@ fn timestamp(field: Option<Json<'_>>, name: &str) -> Result<u64, Invalid> {
     })
 }
 
-fn non_empty_string<'a>(field: Option<Json<'a>>, name: &str) -> Result<Cow<'a, str>, Invalid> {
+fn non_empty_string(field: Option<Json<'_>>, name: &str) -> Result<(), Invalid> {
     match field.and_then(Json::as_str) {
-        Some(value) if !value.is_empty() => Ok(value),
+        Some(value) if !value.is_empty() => Ok(()),
         _ => Err(Invalid::new(
             DropReason::InvalidKey,
             format!("`{name}` must be a non-empty string"),
@@ -216,12 +216,12 @@ fn full_context<'a>(event: &Fields<'a>) -> Result<Cow<'a, str>, Invalid> {
     let context = event
         .context
         .ok_or_else(|| Invalid::new(DropReason::InvalidContext, "`context` is required"))?;
-    context_key(Some(context), None).map_err(context_error)
+    context_key(Some(context), None, None).map_err(context_error)
 }
 
 /// `context` or `contextKeys`, whichever the SDK generation sends (spec 6.2).
 fn any_context<'a>(event: &Fields<'a>) -> Result<Cow<'a, str>, Invalid> {
-    context_key(event.context, event.context_keys).map_err(context_error)
+    context_key(event.context, event.context_keys, event.context_keys_member).map_err(context_error)
 }
 
 fn context_error(error: ContextError) -> Invalid {
@@ -237,43 +237,10 @@ fn summary(event: &Fields<'_>) -> Result<(), Invalid> {
             "`endDate` is before `startDate`",
         ));
     }
-    let invalid = |detail: String| Invalid::new(DropReason::InvalidSummary, detail);
-    let features = event
-        .features
-        .and_then(Json::members)
-        .ok_or_else(|| invalid("`features` must be an object".into()))?;
-    for (flag_key, feature) in features {
-        let counters = feature
-            .fields(["counters"])
-            .and_then(|[counters]| counters)
-            .and_then(Json::elements)
-            .ok_or_else(|| invalid(format!("`features.{flag_key}.counters` must be an array")))?;
-        for (index, counter) in counters.into_iter().enumerate() {
-            let at = || format!("`features.{flag_key}.counters[{index}]`");
-            let [count, version, variation, unknown] = counter
-                .fields(["count", "version", "variation", "unknown"])
-                .ok_or_else(|| invalid(format!("{} must be an object", at())))?;
-            if count.and_then(Json::as_u64).is_none() {
-                return Err(invalid(format!(
-                    "{}.count must be a non-negative integer",
-                    at()
-                )));
-            }
-            for (field, value) in [("version", version), ("variation", variation)] {
-                if value.is_some_and(|value| value.as_u64().is_none() && !value.is(JsonType::Null))
-                {
-                    return Err(invalid(format!(
-                        "{}.{field} must be a non-negative integer",
-                        at()
-                    )));
-                }
-            }
-            if unknown.is_some_and(|value| !value.is(JsonType::Bool)) {
-                return Err(invalid(format!("{}.unknown must be a boolean", at())));
-            }
-        }
-    }
-    Ok(())
+    event
+        .features_check
+        .check()
+        .map_err(|detail| Invalid::new(DropReason::InvalidSummary, detail))
 }
 
 #[cfg(test)]

@@ -20,13 +20,15 @@ impl From<SyntaxError> for BodyError {
 }
 
 /// Reads `text` as one JSON array of objects, calling `read_object` with the cursor at
-/// each object (which it must read, with `depth` 1, and move past). The whole body is
-/// checked, also after an element that is not an object, so that invalid JSON is told
-/// apart from a wrong element.
-pub fn array_of_objects<'a, T>(
+/// each object (which it must read, with `depth` 1, and move past), the object's index and
+/// whether the body can still be accepted: `false` after an element that is not an object,
+/// when what the objects hold will not be used, but they are still read, so that invalid
+/// JSON after them is found where a full reader finds it. The whole body is checked, so
+/// that invalid JSON is told apart from a wrong element.
+pub fn array_of_objects<'a>(
     text: &'a str,
-    mut read_object: impl FnMut(&mut Cursor<'a>) -> Result<T, SyntaxError>,
-) -> Result<Vec<T>, BodyError> {
+    mut read_object: impl FnMut(&mut Cursor<'a>, usize, bool) -> Result<(), SyntaxError>,
+) -> Result<(), BodyError> {
     let mut cursor = Cursor::new(text);
     match cursor.peek_token() {
         Some(b'[') => {}
@@ -37,15 +39,9 @@ pub fn array_of_objects<'a, T>(
         }
         None => return Err(cursor.error(Problem::UnexpectedEnd).into()),
     }
-    // Events are about 150-300 bytes: room for most bodies' events without regrowing,
-    // without reserving much more than the events take.
-    let mut objects = Vec::with_capacity(text.len() / 256);
     let mut not_an_object = None;
     elements(&mut cursor, 0, |cursor, index| match cursor.peek_token() {
-        Some(b'{') => {
-            objects.push(read_object(cursor)?);
-            Ok(())
-        }
+        Some(b'{') => read_object(cursor, index, not_an_object.is_none()),
         first => {
             if let Some(first) = first {
                 not_an_object.get_or_insert(BodyError::ElementNotAnObject {
@@ -59,7 +55,7 @@ pub fn array_of_objects<'a, T>(
     cursor.end()?;
     match not_an_object {
         Some(error) => Err(error),
-        None => Ok(objects),
+        None => Ok(()),
     }
 }
 

@@ -84,8 +84,10 @@ impl<'a> JsonStr<'a> {
     /// The string between the quotes, as written.
     #[inline]
     pub fn content(&self) -> &'a str {
+        // Stripping the quotes as characters needs no check of character boundaries.
         self.quoted
-            .get(1..self.quoted.len().saturating_sub(1))
+            .strip_prefix('"')
+            .and_then(|rest| rest.strip_suffix('"'))
             .unwrap_or_default()
     }
 
@@ -128,7 +130,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// The text from `start` to the current position (empty if `start` is past it).
-    #[inline]
+    #[inline(always)]
     pub fn since(&self, start: usize) -> &'a str {
         self.text.get(start..self.at).unwrap_or_default()
     }
@@ -142,7 +144,7 @@ impl<'a> Cursor<'a> {
 
     /// Skips whitespace (JSON's four characters only) and returns the next byte, if any,
     /// without moving past it.
-    #[inline]
+    #[inline(always)]
     pub fn peek_token(&mut self) -> Option<u8> {
         let bytes = self.text.as_bytes();
         while let Some(&byte) = bytes.get(self.at) {
@@ -176,11 +178,7 @@ impl<'a> Cursor<'a> {
         let mut at = start + 1;
         let mut has_escapes = false;
         loop {
-            let rest = bytes.get(at..).unwrap_or_default();
-            at += rest
-                .iter()
-                .position(|&byte| STRING_CLASS[usize::from(byte)] != PLAIN)
-                .unwrap_or(rest.len());
+            at = plain_run_end(bytes, at);
             let Some(&byte) = bytes.get(at) else {
                 self.at = at;
                 return Err(self.error(Problem::UnexpectedEnd));
@@ -287,8 +285,27 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// Moves past a run of digits: eight at a time while eight bytes are left (a
+    /// timestamp has 13), the rest one by one.
     #[inline]
     fn digits(&mut self) {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        let bytes = self.text.as_bytes();
+        while let Some(word) = bytes
+            .get(self.at..self.at + 8)
+            .and_then(|word| <[u8; 8]>::try_from(word).ok())
+        {
+            // Each byte minus `0`: a digit is below 10, and adding 0x76 leaves its high
+            // bit clear; any other byte has it set, or sets it by itself. A carry can only
+            // mark a byte after a marked one, so the lowest mark is the first non-digit.
+            let offsets = u64::from_le_bytes(word) ^ (ONES * u64::from(b'0'));
+            let marks = (offsets.wrapping_add(ONES * 0x76) | offsets) & (ONES * 0x80);
+            if marks != 0 {
+                self.at += (marks.trailing_zeros() / 8) as usize;
+                return;
+            }
+            self.at += 8;
+        }
         while matches!(self.byte(), Some(b'0'..=b'9')) {
             self.at += 1;
         }
@@ -348,7 +365,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Moves past the `:` between a key and its value.
-    #[inline]
+    #[inline(always)]
     pub fn colon(&mut self) -> Result<(), SyntaxError> {
         match self.peek_token() {
             Some(b':') => {
@@ -425,6 +442,41 @@ impl<'a> Cursor<'a> {
             }
         }
     }
+}
+
+/// The position of the first byte from `at` on that is not plain inside a string (a
+/// quote, a backslash or a control character), or the end of `bytes`. Eight bytes at a
+/// time while eight are left, the rest one by one.
+#[inline(always)]
+fn plain_run_end(bytes: &[u8], mut at: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    while let Some(word) = bytes
+        .get(at..at + 8)
+        .and_then(|word| <[u8; 8]>::try_from(word).ok())
+    {
+        let word = u64::from_le_bytes(word);
+        let quotes = word ^ (ONES * u64::from(b'"'));
+        let backslashes = word ^ (ONES * u64::from(b'\\'));
+        // The high bit of each byte that is zero in `quotes` or `backslashes`, or below
+        // 0x20 in `word`. A borrow can also mark a byte after such a byte, never one
+        // before it, so the lowest mark (the first byte, little-endian) is exact.
+        let marks = (quotes.wrapping_sub(ONES) & !quotes
+            | backslashes.wrapping_sub(ONES) & !backslashes
+            | word.wrapping_sub(ONES * 0x20) & !word)
+            & HIGH_BITS;
+        if marks != 0 {
+            return at + (marks.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    while let Some(&byte) = bytes.get(at) {
+        if STRING_CLASS[usize::from(byte)] != PLAIN {
+            break;
+        }
+        at += 1;
+    }
+    at
 }
 
 const PLAIN: u8 = 0;

@@ -12,7 +12,7 @@ mod lexer;
 mod object;
 mod value;
 
-pub use array::{array_of_objects, BodyError};
-pub use lexer::{Cursor, Problem, SyntaxError};
-pub use object::members;
+pub use array::{array_of_objects, elements, BodyError};
+pub use lexer::{Cursor, JsonStr, Problem, SyntaxError};
+pub use object::{members, walk_members};
 pub use value::{Json, JsonType};

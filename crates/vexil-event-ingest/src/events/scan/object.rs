@@ -7,10 +7,33 @@ use super::value::Json;
 /// Reads the object at the current position (after whitespace), calling `member` with
 /// each key and value in document order, duplicates included. `depth` is how many arrays
 /// and objects are open around the object.
+#[inline]
 pub fn members<'a>(
     cursor: &mut Cursor<'a>,
     depth: usize,
     mut member: impl FnMut(JsonStr<'a>, Json<'a>),
+) -> Result<(), SyntaxError> {
+    walk_members(cursor, depth, |key, cursor| {
+        let start = cursor.position();
+        // Most members are scalars, read here; arrays and objects go to the skipper.
+        if cursor.scalar()?.is_none() {
+            cursor.skip_value(depth + 1)?;
+        }
+        member(key, Json(cursor.since(start)));
+        Ok(())
+    })
+}
+
+/// Reads the object at the current position (after whitespace), calling `member` with
+/// each key, in document order, and the cursor at its value (after whitespace), which
+/// `member` must read or skip: for a reader that looks inside some values in the same
+/// pass (a summary's counters). `depth` is how many arrays and objects are open around
+/// the object.
+#[inline]
+pub fn walk_members<'a>(
+    cursor: &mut Cursor<'a>,
+    depth: usize,
+    mut member: impl FnMut(JsonStr<'a>, &mut Cursor<'a>) -> Result<(), SyntaxError>,
 ) -> Result<(), SyntaxError> {
     match cursor.peek_token() {
         Some(b'{') if depth >= MAX_DEPTH => return Err(cursor.error(Problem::TooDeep)),
@@ -31,12 +54,7 @@ pub fn members<'a>(
         let key = cursor.string()?;
         cursor.colon()?;
         cursor.peek_token();
-        let start = cursor.position();
-        // Most members are scalars, read here; arrays and objects go to the skipper.
-        if cursor.scalar()?.is_none() {
-            cursor.skip_value(depth + 1)?;
-        }
-        member(key, Json(cursor.since(start)));
+        member(key, cursor)?;
         match cursor.peek_token() {
             Some(b',') => {
                 cursor.bump();

@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+#[cfg(test)]
 use super::array::elements;
 use super::lexer::{Cursor, JsonStr};
 use super::object::members;
@@ -119,7 +120,8 @@ impl<'a> Json<'a> {
         }
         JsonStr {
             quoted: self.0,
-            has_escapes: self.0.as_bytes().contains(&b'\\'),
+            // Checked strings are short: a plain loop beats `contains`' call to memchr.
+            has_escapes: self.0.bytes().any(|byte| byte == b'\\'),
         }
         .unescaped()
     }
@@ -143,7 +145,8 @@ impl<'a> Json<'a> {
     }
 
     /// The only member of an object, when it has exactly one (its key as written), without
-    /// allocating: `contextKeys` of one context, what server-side SDKs send.
+    /// allocating (`Fields` finds `contextKeys`' in its own pass; this is the reference).
+    #[cfg(test)]
     pub fn single_member(self) -> Option<(JsonStr<'a>, Json<'a>)> {
         if !self.is(JsonType::Object) {
             return None;
@@ -186,7 +189,9 @@ impl<'a> Json<'a> {
         readable.then_some(found)
     }
 
-    /// The elements of an array, or `None` when the value is not an array.
+    /// The elements of an array, or `None` when the value is not an array (the summary
+    /// check's reference in its tests; `summary.rs` walks counters in place).
+    #[cfg(test)]
     pub fn elements(self) -> Option<Vec<Json<'a>>> {
         if !self.is(JsonType::Array) {
             return None;
@@ -203,6 +208,15 @@ impl<'a> Json<'a> {
     }
 }
 
+impl<'a> Cursor<'a> {
+    /// The value read from `start` to the current position, which must be exactly one
+    /// checked value: for readers outside the scanner that read a value in place.
+    #[inline]
+    pub fn value_since(&self, start: usize) -> Json<'a> {
+        Json(self.since(start))
+    }
+}
+
 /// The sign (`true` when negative) and magnitude of a number written as an integer (no
 /// fraction or exponent) whose magnitude fits `u64`.
 fn integer(text: &str) -> Option<(bool, u64)> {
@@ -212,6 +226,18 @@ fn integer(text: &str) -> Option<(bool, u64)> {
     };
     if digits.is_empty() {
         return None;
+    }
+    // Nineteen digits cannot overflow: timestamps (13 digits) need no checked arithmetic.
+    if digits.len() <= 19 {
+        let mut magnitude: u64 = 0;
+        for byte in digits.bytes() {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 {
+                return None;
+            }
+            magnitude = magnitude * 10 + u64::from(digit);
+        }
+        return Some((negative, magnitude));
     }
     let mut magnitude: u64 = 0;
     for byte in digits.bytes() {

@@ -104,3 +104,63 @@ fn strings_keep_their_text_and_unescape_only_when_needed() {
     cursor.peek_token();
     assert_eq!(cursor.string().unwrap().unescaped(), None);
 }
+
+#[test]
+fn plain_runs_end_where_the_byte_table_says() {
+    let by_table = |bytes: &[u8], from: usize| {
+        from + bytes[from..]
+            .iter()
+            .position(|&byte| STRING_CLASS[usize::from(byte)] != PLAIN)
+            .unwrap_or(bytes.len() - from)
+    };
+    // Plain bytes of every kind (ASCII, UTF-8 lead and continuation bytes, DEL) around
+    // each special byte, at every offset of runs long enough for whole words.
+    let plain: Vec<u8> = (0x20..=0xff)
+        .filter(|byte| *byte != b'"' && *byte != b'\\')
+        .collect();
+    let specials = (0..0x20).chain([b'"', b'\\']);
+    for special in specials {
+        for length in 1..24 {
+            for at in 0..length {
+                let mut bytes: Vec<u8> = (0..length)
+                    .map(|index| plain[(index * 7 + usize::from(special)) % plain.len()])
+                    .collect();
+                bytes[at] = special;
+                for from in 0..=at {
+                    assert_eq!(
+                        plain_run_end(&bytes, from),
+                        by_table(&bytes, from),
+                        "{bytes:?} from {from}"
+                    );
+                }
+            }
+        }
+    }
+    let all_plain: Vec<u8> = plain.iter().copied().cycle().take(300).collect();
+    for from in 0..all_plain.len() {
+        assert_eq!(plain_run_end(&all_plain, from), all_plain.len());
+    }
+}
+
+#[test]
+fn digit_runs_end_at_the_first_non_digit() {
+    let others = (0u8..0x80)
+        .filter(|byte| !byte.is_ascii_digit())
+        .map(char::from)
+        .chain(['é', '٣', '😀']);
+    for other in others {
+        for length in 1..20 {
+            for at in 0..=length {
+                let mut text: String = (0..length)
+                    .map(|index| char::from(b'0' + (index * 7 % 10) as u8))
+                    .collect();
+                if at < length {
+                    text.insert(at, other);
+                }
+                let mut cursor = Cursor::new(&text);
+                cursor.digits();
+                assert_eq!(cursor.position(), at, "{text:?}");
+            }
+        }
+    }
+}

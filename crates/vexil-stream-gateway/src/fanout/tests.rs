@@ -217,6 +217,14 @@ fn upsert(store: &Store, sequence: u64) {
     store.apply(&environment(), sequence, change).unwrap();
 }
 
+/// A store with one empty environment.
+fn empty_environment() -> Store {
+    let store = Store::new(8);
+    let change = Change::Replace(EnvironmentContents::default());
+    store.apply(&environment(), 1, change).unwrap();
+    store
+}
+
 fn join(store: &Store, socket: &Arc<FakeSocket>) -> Arc<Slot> {
     store
         .join_fanout(&environment(), |data| {
@@ -239,14 +247,7 @@ async fn received(socket: &FakeSocket, expected: usize) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shards_write_each_change_to_every_stream_once_then_end_them_with_the_environment() {
-    let store = Store::new(8);
-    store
-        .apply(
-            &environment(),
-            1,
-            Change::Replace(EnvironmentContents::default()),
-        )
-        .unwrap();
+    let store = empty_environment();
     let sockets: Vec<_> = (0..5).map(|_| FakeSocket::with_room(ROOMY)).collect();
     let slots: Vec<_> = sockets.iter().map(|socket| join(&store, socket)).collect();
     upsert(&store, 2);
@@ -279,14 +280,7 @@ async fn the_shards_write_each_change_to_every_stream_once_then_end_them_with_th
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shards_let_go_of_closed_streams_without_waiting_for_a_change() {
-    let store = Store::new(8);
-    store
-        .apply(
-            &environment(),
-            1,
-            Change::Replace(EnvironmentContents::default()),
-        )
-        .unwrap();
+    let store = empty_environment();
     let socket = FakeSocket::with_room(ROOMY);
     let slots: Vec<_> = (0..10).map(|_| join(&store, &socket)).collect();
     let kept = slots[0].clone();

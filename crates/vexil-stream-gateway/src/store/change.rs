@@ -269,3 +269,19 @@ fn log_invalid(environment_id: &EnvironmentId, error: &InvalidItemJson) {
         "dropping an item whose JSON cannot be served"
     );
 }
+
+#[cfg(test)]
+impl Change {
+    /// A change adding (or revoking) the server-side SDK key `presented`, id `k`: tests.
+    pub(crate) fn test_server_key(presented: &str, is_revoked: bool) -> Change {
+        Change::Credential {
+            credential: super::Credential {
+                id: "k".into(),
+                kind: super::CredentialKind::ServerSdkKey,
+                sha256: super::hash_credential(presented),
+                expires_at_unix_ms: None,
+            },
+            is_revoked,
+        }
+    }
+}

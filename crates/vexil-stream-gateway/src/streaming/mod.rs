@@ -291,7 +291,7 @@ mod tests {
 
     use super::*;
     use crate::store::{
-        Change, Credential, CredentialKind, EnvironmentContents, EnvironmentId, ItemKind, RawItem,
+        Change, CredentialKind, EnvironmentContents, EnvironmentId, ItemKind, RawItem,
     };
 
     const KEY: &str = "sdk-stream-test";
@@ -309,15 +309,7 @@ mod tests {
     }
 
     fn credential(is_revoked: bool) -> Change {
-        Change::Credential {
-            credential: Credential {
-                id: "k".into(),
-                kind: CredentialKind::ServerSdkKey,
-                sha256: crate::store::hash_credential(KEY),
-                expires_at_unix_ms: None,
-            },
-            is_revoked,
-        }
+        Change::test_server_key(KEY, is_revoked)
     }
 
     fn upsert(store: &Store, sequence: u64) {

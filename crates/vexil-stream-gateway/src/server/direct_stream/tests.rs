@@ -11,8 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::*;
 use crate::metrics::GatewayMetrics;
 use crate::store::{
-    Change, Credential, CredentialKind, EnvironmentContents, EnvironmentId, ItemKind, RawItem,
-    Store,
+    Change, CredentialKind, EnvironmentContents, EnvironmentId, ItemKind, RawItem, Store,
 };
 use crate::streaming::Connection;
 
@@ -48,16 +47,7 @@ fn store(buffer_events: usize) -> Store {
     store
         .apply(&environment(), 1, Change::Replace(contents))
         .unwrap();
-    let credential = Credential {
-        id: "k".into(),
-        kind: CredentialKind::ServerSdkKey,
-        sha256: crate::store::hash_credential(KEY),
-        expires_at_unix_ms: None,
-    };
-    let change = Change::Credential {
-        credential,
-        is_revoked: false,
-    };
+    let change = Change::test_server_key(KEY, false);
     store.apply(&environment(), 2, change).unwrap();
     store.mark_loaded();
     store

@@ -1,7 +1,9 @@
 //! A connection whose first request opens an SSE stream: read its head, ask the router,
 //! write the response head, then each frame of the body as one chunk (one `writev`),
 //! until the body ends, the client leaves, or the write fails. The connection closes
-//! afterwards, as it does after a refused request (401, 503, …).
+//! afterwards, as it does after a refused request (401, 503, …). An `/all` stream over
+//! HTTP/1.1 (its response carries a `fanout::Handoff`) is served by `direct_stream/`
+//! instead, on the fan-out path.
 //!
 //! While the stream is idle, the task holds only the socket and the response body (the
 //! stream's own state): no read or write buffer. The client leaving is noticed from the

@@ -2,12 +2,14 @@
 //! re-check the credential, and wrap the [`Connection`] in a response with the headers
 //! every SDK expects (spec 5.3).
 
+use std::convert::Infallible;
 use std::time::SystemTime;
 
 use axum::body::Body;
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
-use futures_util::StreamExt;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
 
 use crate::error::ApiError;
 use crate::fanout::{Handed, Handoff};
@@ -29,11 +31,9 @@ pub fn open_stream<R: Renderer>(
     unauthenticated: fn() -> ApiError,
 ) -> Result<Response, ApiError> {
     let (connection, open) = prepare(state, authenticated, renderer, unauthenticated)?;
-    let frames = connection.into_stream().map(move |frame| {
-        let _counted_until_dropped = &open;
-        frame
-    });
-    Ok(event_stream_response(Body::from_stream(frames)))
+    Ok(event_stream_response(Body::from_stream(counted(
+        connection, open,
+    ))))
 }
 
 /// The `/all` stream: as [`open_stream`], and also handed over in a [`Handoff`] response
@@ -53,15 +53,21 @@ pub fn open_server_stream(
     let taken_by_body = handoff.clone();
     let frames = futures_util::stream::once(async move { taken_by_body.take() })
         .filter_map(std::future::ready)
-        .flat_map(|Handed { connection, open }| {
-            connection.into_stream().map(move |frame| {
-                let _counted_until_dropped = &open;
-                frame
-            })
-        });
+        .flat_map(|Handed { connection, open }| counted(connection, open));
     let mut response = event_stream_response(Body::from_stream(frames));
     response.extensions_mut().insert(handoff);
     Ok(response)
+}
+
+/// The stream's frames, keeping it in the open-streams gauge until they are dropped.
+fn counted<R: Renderer>(
+    connection: Connection<R>,
+    open: OpenStream,
+) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
+    connection.into_stream().map(move |frame| {
+        let _counted_until_dropped = &open;
+        frame
+    })
 }
 
 /// Subscribes, re-checks the credential and counts the stream as open.

@@ -173,18 +173,20 @@ async fn stream(socket: &mut TcpStream, body: &mut Body, is_chunked: bool) -> io
                 }
                 return Ok(());
             }
-            Wake::Readable => {
-                // Nothing is expected from the client any more: discard what it sends,
-                // and end the stream when it closes.
-                let mut discarded = [0u8; 64];
-                match socket.try_read(&mut discarded) {
-                    Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-                    Ok(_) => {}
-                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(error) => return Err(error),
-                }
-            }
+            Wake::Readable => discard_input(socket)?,
         }
+    }
+}
+
+/// Reads and drops what the client sent: nothing is expected once a stream started. An
+/// error once the client closed its side, which ends the stream.
+pub(super) fn discard_input(socket: &TcpStream) -> io::Result<()> {
+    let mut discarded = [0u8; 64];
+    match socket.try_read(&mut discarded) {
+        Ok(0) => Err(io::ErrorKind::UnexpectedEof.into()),
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == io::ErrorKind::WouldBlock => Ok(()),
+        Err(error) => Err(error),
     }
 }
 

@@ -142,11 +142,6 @@ impl Connection<ServerFrames> {
     }
 }
 
-/// A timer firing when a credential expiring at `expires_at` stops working.
-pub fn expiry_timer(expires_at: SystemTime) -> Pin<Box<Sleep>> {
-    timer(expires_at)
-}
-
 /// What every stream starts from.
 pub struct Opening {
     pub store: Store,
@@ -260,13 +255,23 @@ impl<R: Renderer> Connection<R> {
 
     /// Whether the credential still works; re-arms the expiry timer when it does.
     fn recheck(&mut self) -> bool {
-        match self.store.recheck(&self.authenticated, SystemTime::now()) {
-            Some(expires_at) => {
-                self.expiry = expires_at.map(timer);
-                true
-            }
-            None => false,
+        recheck(&self.store, &self.authenticated, &mut self.expiry)
+    }
+}
+
+/// Whether a stream's credential still works; re-arms `expiry` when it does. Every kind
+/// of stream checks through here (`Connection`, and `server/direct_stream/` for `/all`).
+pub fn recheck(
+    store: &Store,
+    authenticated: &Authenticated,
+    expiry: &mut Option<Pin<Box<Sleep>>>,
+) -> bool {
+    match store.recheck(authenticated, SystemTime::now()) {
+        Some(expires_at) => {
+            *expiry = expires_at.map(timer);
+            true
         }
+        None => false,
     }
 }
 

@@ -11,7 +11,6 @@ use std::future::{poll_fn, Future};
 use std::io;
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::SystemTime;
 
 use bytes::Bytes;
 use tokio::io::AsyncWriteExt;
@@ -74,12 +73,9 @@ pub async fn serve(socket: TcpStream, head: Vec<u8>, handed: Handed) {
     let end = loop {
         if needs_recheck || slot.take_recheck() {
             needs_recheck = false;
-            match store.recheck(&authenticated, SystemTime::now()) {
-                Some(expires_at) => expiry = expires_at.map(streaming::expiry_timer),
-                None => {
-                    tracing::debug!(environment_id = %environment_id, "credential revoked or expired, closing stream");
-                    break End::Closed;
-                }
+            if !streaming::recheck(&store, &authenticated, &mut expiry) {
+                tracing::debug!(environment_id = %environment_id, "credential revoked or expired, closing stream");
+                break End::Closed;
             }
         }
         let is_blocked = match slot.flush() {
@@ -129,7 +125,7 @@ pub async fn serve(socket: TcpStream, head: Vec<u8>, handed: Handed) {
             Ok(Woken::Slot | Woken::Writable) => {}
             Ok(Woken::Heartbeat) => slot.queue_heartbeat(Bytes::from_static(HEARTBEAT_CHUNK)),
             Ok(Woken::Readable) => {
-                if let Err(error) = discard_input(&socket) {
+                if let Err(error) = super::sse_connection::discard_input(&socket) {
                     break End::Failed(error);
                 }
             }
@@ -159,18 +155,6 @@ fn put_chunk(data: &EnvironmentData) -> Chunk {
         put,
         Bytes::from_static(b"\r\n"),
     ])
-}
-
-/// Reads and drops what the client sent (nothing is expected); an error once it closed
-/// its side.
-fn discard_input(socket: &TcpStream) -> io::Result<()> {
-    let mut discarded = [0u8; 64];
-    match socket.try_read(&mut discarded) {
-        Ok(0) => Err(io::ErrorKind::UnexpectedEof.into()),
-        Ok(_) => Ok(()),
-        Err(error) if error.kind() == io::ErrorKind::WouldBlock => Ok(()),
-        Err(error) => Err(error),
-    }
 }
 
 /// Writes the closing chunk and shuts the connection down (the slot no longer holds the

@@ -1,7 +1,7 @@
 //! Splits arrays into their elements: a body into its events, and an array value read
 //! later (a summary's counters).
 
-use super::lexer::{Cursor, Problem, SyntaxError, MAX_DEPTH};
+use super::lexer::{Cursor, Problem, SyntaxError};
 use super::value::JsonType;
 
 /// Why a body is not a JSON array of objects. Not JSON at all outranks the others, as it
@@ -67,12 +67,7 @@ pub fn elements<'a>(
     depth: usize,
     mut element: impl FnMut(&mut Cursor<'a>, usize) -> Result<(), SyntaxError>,
 ) -> Result<(), SyntaxError> {
-    match cursor.peek_token() {
-        Some(b'[') if depth >= MAX_DEPTH => return Err(cursor.error(Problem::TooDeep)),
-        Some(b'[') => cursor.bump(),
-        Some(_) => return Err(cursor.error(Problem::ExpectedValue)),
-        None => return Err(cursor.error(Problem::UnexpectedEnd)),
-    }
+    cursor.open(b'[', depth)?;
     if cursor.peek_token() == Some(b']') {
         cursor.bump();
         return Ok(());

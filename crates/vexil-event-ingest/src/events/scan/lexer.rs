@@ -162,6 +162,23 @@ impl<'a> Cursor<'a> {
         self.at += 1;
     }
 
+    /// Moves past `bracket` (`[` or `{`) opening a container inside `depth` open ones:
+    /// refused past the nesting limit, or when something else comes.
+    #[inline]
+    pub fn open(&mut self, bracket: u8, depth: usize) -> Result<(), SyntaxError> {
+        match self.peek_token() {
+            Some(byte) if byte == bracket && depth >= MAX_DEPTH => {
+                Err(self.error(Problem::TooDeep))
+            }
+            Some(byte) if byte == bracket => {
+                self.bump();
+                Ok(())
+            }
+            Some(_) => Err(self.error(Problem::ExpectedValue)),
+            None => Err(self.error(Problem::UnexpectedEnd)),
+        }
+    }
+
     /// Checks that only whitespace is left.
     pub fn end(&mut self) -> Result<(), SyntaxError> {
         match self.peek_token() {

@@ -1,7 +1,7 @@
 //! Reads an object's members in one pass: each key as it is written and the exact text of
 //! its value, every value checked as it is passed.
 
-use super::lexer::{Cursor, JsonStr, Problem, SyntaxError, MAX_DEPTH};
+use super::lexer::{Cursor, JsonStr, Problem, SyntaxError};
 use super::value::Json;
 
 /// Reads the object at the current position (after whitespace), calling `member` with
@@ -35,12 +35,7 @@ pub fn walk_members<'a>(
     depth: usize,
     mut member: impl FnMut(JsonStr<'a>, &mut Cursor<'a>) -> Result<(), SyntaxError>,
 ) -> Result<(), SyntaxError> {
-    match cursor.peek_token() {
-        Some(b'{') if depth >= MAX_DEPTH => return Err(cursor.error(Problem::TooDeep)),
-        Some(b'{') => cursor.bump(),
-        Some(_) => return Err(cursor.error(Problem::ExpectedValue)),
-        None => return Err(cursor.error(Problem::UnexpectedEnd)),
-    }
+    cursor.open(b'{', depth)?;
     match cursor.peek_token() {
         Some(b'}') => {
             cursor.bump();

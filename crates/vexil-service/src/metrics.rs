@@ -44,10 +44,13 @@ struct RouteLabels {
 
 type DurationFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
-/// A service's metrics. Cheap to clone; every clone shares the registry.
+/// A service's metrics. Cheap to clone (one `Arc`: the request middleware gets a clone
+/// per request); every clone shares the registry.
 #[derive(Clone)]
-pub struct Metrics {
-    registry: Arc<Mutex<Registry>>,
+pub struct Metrics(Arc<Shared>);
+
+struct Shared {
+    registry: Mutex<Registry>,
     requests: Family<RequestLabels, Counter>,
     durations: DurationFamily,
 }
@@ -73,16 +76,17 @@ impl Metrics {
             "Time until the response head, by method and route pattern",
             durations.clone(),
         );
-        Metrics {
-            registry: Arc::new(Mutex::new(registry)),
+        Metrics(Arc::new(Shared {
+            registry: Mutex::new(registry),
             requests,
             durations,
-        }
+        }))
     }
 
     /// Registers a service's own metric (at start-up; names get the `vexil_` prefix).
     pub fn register(&self, name: &str, help: &str, metric: impl Metric) {
-        self.registry
+        self.0
+            .registry
             .lock()
             .expect("the metrics registry lock is never poisoned: encoding does not panic")
             .register(name, help, metric);
@@ -92,6 +96,7 @@ impl Metrics {
     pub fn encode(&self) -> String {
         let mut text = String::new();
         let registry = self
+            .0
             .registry
             .lock()
             .expect("the metrics registry lock is never poisoned: encoding does not panic");
@@ -128,10 +133,12 @@ pub async fn track(State(metrics): State<Metrics>, request: Request, next: Next)
     telemetry::record_http_status(&span, response.status());
     let labels = RouteLabels { method, route };
     metrics
+        .0
         .durations
         .get_or_create(&labels)
         .observe(started.elapsed().as_secs_f64());
     metrics
+        .0
         .requests
         .get_or_create(&RequestLabels {
             method: labels.method,

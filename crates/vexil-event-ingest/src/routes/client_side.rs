@@ -1,9 +1,7 @@
 //! `POST /events/bulk/{clientSideId}` and `POST /events/diagnostic/{clientSideId}`:
 //! browser SDKs, the public client-side id in the path, CORS headers from `cors.rs`.
 
-use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, Request, State};
 use axum::response::Response;
 
 use crate::auth::Presented;
@@ -14,16 +12,16 @@ use crate::state::AppState;
 pub async fn bulk(
     State(state): State<AppState>,
     Path(client_side_id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Response {
+    let (parts, body) = request.into_parts();
     let presented = Presented::ClientSideId(&client_side_id);
     ingest(
         &state,
         Source::ClientSide,
         PayloadKind::Analytics,
         presented,
-        &headers,
+        &parts.headers,
         body,
     )
     .await
@@ -32,16 +30,16 @@ pub async fn bulk(
 pub async fn diagnostic(
     State(state): State<AppState>,
     Path(client_side_id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Response {
+    let (parts, body) = request.into_parts();
     let presented = Presented::ClientSideId(&client_side_id);
     ingest(
         &state,
         Source::ClientSide,
         PayloadKind::Diagnostic,
         presented,
-        &headers,
+        &parts.headers,
         body,
     )
     .await

@@ -1,9 +1,7 @@
 //! `POST /mobile/events/bulk` (also `/mobile/events`, `/mobile`) and
 //! `POST /mobile/events/diagnostic`: mobile SDKs, mobile key in `Authorization`.
 
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::extract::{Request, State};
 use axum::response::Response;
 
 use crate::auth::Presented;
@@ -11,27 +9,29 @@ use crate::ingest::{ingest, PayloadKind};
 use crate::sdk_request::Source;
 use crate::state::AppState;
 
-pub async fn bulk(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let presented = Presented::Header(&headers);
+pub async fn bulk(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let presented = Presented::Header(&parts.headers);
     ingest(
         &state,
         Source::Mobile,
         PayloadKind::Analytics,
         presented,
-        &headers,
+        &parts.headers,
         body,
     )
     .await
 }
 
-pub async fn diagnostic(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let presented = Presented::Header(&headers);
+pub async fn diagnostic(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let presented = Presented::Header(&parts.headers);
     ingest(
         &state,
         Source::Mobile,
         PayloadKind::Diagnostic,
         presented,
-        &headers,
+        &parts.headers,
         body,
     )
     .await

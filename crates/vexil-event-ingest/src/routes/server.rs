@@ -1,8 +1,6 @@
 //! `POST /bulk` and `POST /diagnostic`: server-side SDKs, SDK key in `Authorization`.
 
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::extract::{Request, State};
 use axum::response::Response;
 
 use crate::auth::Presented;
@@ -10,27 +8,29 @@ use crate::ingest::{ingest, PayloadKind};
 use crate::sdk_request::Source;
 use crate::state::AppState;
 
-pub async fn bulk(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let presented = Presented::Header(&headers);
+pub async fn bulk(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let presented = Presented::Header(&parts.headers);
     ingest(
         &state,
         Source::Server,
         PayloadKind::Analytics,
         presented,
-        &headers,
+        &parts.headers,
         body,
     )
     .await
 }
 
-pub async fn diagnostic(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let presented = Presented::Header(&headers);
+pub async fn diagnostic(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let presented = Presented::Header(&parts.headers);
     ingest(
         &state,
         Source::Server,
         PayloadKind::Diagnostic,
         presented,
-        &headers,
+        &parts.headers,
         body,
     )
     .await

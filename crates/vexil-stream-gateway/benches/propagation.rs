@@ -103,6 +103,8 @@ async fn scenario(database_url: &str) -> anyhow::Result<()> {
         ended: Mutex::new(None),
     });
     let opening = Arc::new(Semaphore::new(OPENING_AT_ONCE));
+    let clients = ClientRuntime::from_env()?;
+    println!("stream clients run on {}", clients.describe);
     let mut is_on = true; // Every benchmark flag starts on.
     let mut open = 0;
     for count in STREAM_COUNTS {
@@ -113,6 +115,7 @@ async fn scenario(database_url: &str) -> anyhow::Result<()> {
             &stack.sdk_key,
             &opening,
             &deliveries,
+            &clients.handle,
         )
         .await?;
         open = count;
@@ -132,6 +135,10 @@ async fn scenario(database_url: &str) -> anyhow::Result<()> {
         let mut responses = Vec::with_capacity(CHANGES);
         deliveries.resynchronised.store(0, Ordering::Relaxed);
         let cpu_before = (gateway.cpu_seconds()?, support::own_cpu_seconds()?);
+        let switches_before = (
+            support::context_switches_of(&gateway.pid.to_string())?,
+            support::context_switches_of("self")?,
+        );
         for _ in 0..CHANGES {
             is_on = !is_on;
             deliveries.received.store(0, Ordering::Release);
@@ -162,6 +169,21 @@ async fn scenario(database_url: &str) -> anyhow::Result<()> {
         // The pauses between changes are idle time for both processes.
         let gateway_cpu = gateway.cpu_seconds()? - cpu_before.0;
         let bench_cpu = support::own_cpu_seconds()? - cpu_before.1;
+        let per_change = |(voluntary, involuntary): (u64, u64), before: (u64, u64)| {
+            format!(
+                "{:.0} waits + {:.0} preemptions",
+                (voluntary - before.0) as f64 / CHANGES as f64,
+                (involuntary - before.1) as f64 / CHANGES as f64
+            )
+        };
+        println!(
+            "context switches per change: gateway {}, this process {}",
+            per_change(
+                support::context_switches_of(&gateway.pid.to_string())?,
+                switches_before.0
+            ),
+            per_change(support::context_switches_of("self")?, switches_before.1),
+        );
         println!(
             "CPU per change: gateway {:.1} ms ({:.1} µs per stream), this process (config-api and the {count} stream clients) {:.1} ms",
             gateway_cpu * 1000.0 / CHANGES as f64,
@@ -193,6 +215,7 @@ async fn open_streams(
     sdk_key: &str,
     opening: &Arc<Semaphore>,
     deliveries: &Arc<Deliveries>,
+    clients: &tokio::runtime::Handle,
 ) -> anyhow::Result<()> {
     let count = streams.len();
     let (ready, mut readied) = mpsc::channel::<anyhow::Result<()>>(count.max(1));
@@ -203,7 +226,7 @@ async fn open_streams(
             ready.clone(),
             deliveries.clone(),
         );
-        tokio::spawn(async move {
+        clients.spawn(async move {
             let permit = opening.acquire_owned().await.expect("never closed");
             let opened = async {
                 let mut connection = SseConnection::open(address, &sdk_key).await?;
@@ -251,6 +274,64 @@ async fn open_streams(
             .context("opening a stream")?;
     }
     Ok(())
+}
+
+/// The runtime the stream clients run on. By default the bench's own (shared with
+/// config-api); `VEXIL_BENCH_CLIENT_THREADS=N` gives them a runtime of their own with N
+/// threads (a current-thread runtime for 1), to see how the clients' scheduling weighs
+/// on the latencies they measure.
+struct ClientRuntime {
+    handle: tokio::runtime::Handle,
+    describe: String,
+    /// Keeps a runtime of their own alive until the bench ends.
+    own: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for ClientRuntime {
+    /// Dropped inside the bench's runtime, where a runtime may not block to shut down.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.own.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl ClientRuntime {
+    fn from_env() -> anyhow::Result<ClientRuntime> {
+        let Ok(threads) = std::env::var("VEXIL_BENCH_CLIENT_THREADS") else {
+            return Ok(ClientRuntime {
+                handle: tokio::runtime::Handle::current(),
+                describe: "the bench's runtime, beside config-api".into(),
+                own: None,
+            });
+        };
+        let threads: usize = threads
+            .parse()
+            .context("VEXIL_BENCH_CLIENT_THREADS: a number of threads")?;
+        let runtime = if threads == 1 {
+            // A current-thread runtime runs only inside `block_on`: one thread parks in it.
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let handle = runtime.handle().clone();
+            std::thread::spawn(move || runtime.block_on(std::future::pending::<()>()));
+            return Ok(ClientRuntime {
+                handle,
+                describe: "a current-thread runtime of their own".into(),
+                own: None,
+            });
+        } else {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(threads)
+                .enable_all()
+                .build()?
+        };
+        Ok(ClientRuntime {
+            handle: runtime.handle().clone(),
+            describe: format!("a runtime of their own with {threads} threads"),
+            own: Some(runtime),
+        })
+    }
 }
 
 fn mebibytes(bytes: u64) -> f64 {

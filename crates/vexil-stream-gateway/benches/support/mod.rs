@@ -454,6 +454,26 @@ fn cpu_seconds_of(process: &str) -> anyhow::Result<f64> {
     Ok(ticks as f64 / clock_ticks_per_second()?)
 }
 
+/// Context switches of every thread of `process` (a pid, or `self`) so far: voluntary
+/// (the thread waited) and involuntary (it was preempted).
+pub fn context_switches_of(process: &str) -> anyhow::Result<(u64, u64)> {
+    let mut total = (0, 0);
+    for task in std::fs::read_dir(format!("/proc/{process}/task"))? {
+        // A thread may end between the listing and the read.
+        let Ok(status) = std::fs::read_to_string(task?.path().join("status")) else {
+            continue;
+        };
+        for line in status.lines() {
+            if let Some(count) = line.strip_prefix("voluntary_ctxt_switches:") {
+                total.0 += count.trim().parse::<u64>()?;
+            } else if let Some(count) = line.strip_prefix("nonvoluntary_ctxt_switches:") {
+                total.1 += count.trim().parse::<u64>()?;
+            }
+        }
+    }
+    Ok(total)
+}
+
 /// The load average over the last minute, to print beside each measured run.
 pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")

@@ -6,6 +6,7 @@
 mod harness;
 
 mod accepted;
+mod binary;
 mod broker_pause;
 mod cors;
 mod embedded;

@@ -16,7 +16,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// glibc's malloc settings for this process. Only librdkafka allocates from glibc here
 /// (Rust's allocations go to mimalloc), so glibc's heap stays small, and each produce
 /// request's LZ4 buffers grew it and freeing them trimmed it again: about 12,000 page
-/// faults a second at 160,000 events a second, 300 with these fixed thresholds
+/// faults a second at 160,000 events a second, under 1,000 with fixed thresholds
 /// (BENCHMARKS.md). glibc then keeps up to librdkafka's peak, and gives back only what
 /// exceeds 64 MiB free; allocations over 4 MiB still get their own mapping.
 const GLIBC_TUNABLES: &str =

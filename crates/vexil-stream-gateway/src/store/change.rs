@@ -271,6 +271,32 @@ fn log_invalid(environment_id: &EnvironmentId, error: &InvalidItemJson) {
 }
 
 #[cfg(test)]
+impl super::Store {
+    /// A loaded store holding one environment with `flag` and the server-side SDK key
+    /// `server_key` (sequence 1 for the data, 2 for the key): tests.
+    pub(crate) fn test_with_flag(
+        buffer_events: usize,
+        environment: &super::EnvironmentId,
+        flag: RawItem,
+        server_key: &str,
+    ) -> super::Store {
+        let store = super::Store::new(buffer_events);
+        let contents = EnvironmentContents {
+            flags: vec![flag],
+            ..EnvironmentContents::default()
+        };
+        store
+            .apply(environment, 1, Change::Replace(contents))
+            .unwrap();
+        store
+            .apply(environment, 2, Change::test_server_key(server_key, false))
+            .unwrap();
+        store.mark_loaded();
+        store
+    }
+}
+
+#[cfg(test)]
 impl Change {
     /// A change adding (or revoking) the server-side SDK key `presented`, id `k`: tests.
     pub(crate) fn test_server_key(presented: &str, is_revoked: bool) -> Change {

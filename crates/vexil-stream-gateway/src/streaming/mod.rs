@@ -295,9 +295,7 @@ mod tests {
     use bytes::Bytes;
 
     use super::*;
-    use crate::store::{
-        Change, CredentialKind, EnvironmentContents, EnvironmentId, ItemKind, RawItem,
-    };
+    use crate::store::{Change, CredentialKind, EnvironmentId, ItemKind, RawItem};
 
     const KEY: &str = "sdk-stream-test";
 
@@ -342,17 +340,7 @@ mod tests {
     }
 
     fn loaded_store(buffer_events: usize) -> Store {
-        let store = Store::new(buffer_events);
-        let contents = EnvironmentContents {
-            flags: vec![flag(1)],
-            ..EnvironmentContents::default()
-        };
-        store
-            .apply(&environment(), 1, Change::Replace(contents))
-            .unwrap();
-        store.apply(&environment(), 2, credential(false)).unwrap();
-        store.mark_loaded();
-        store
+        Store::test_with_flag(buffer_events, &environment(), flag(1), KEY)
     }
 
     fn text(frame: Option<Bytes>) -> String {

@@ -10,9 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::*;
 use crate::metrics::GatewayMetrics;
-use crate::store::{
-    Change, CredentialKind, EnvironmentContents, EnvironmentId, ItemKind, RawItem, Store,
-};
+use crate::store::{Change, CredentialKind, EnvironmentId, ItemKind, RawItem, Store};
 use crate::streaming::Connection;
 
 const KEY: &str = "sdk-direct-test";
@@ -39,18 +37,7 @@ fn flag(version: u64) -> RawItem {
 }
 
 fn store(buffer_events: usize) -> Store {
-    let store = Store::new(buffer_events);
-    let contents = EnvironmentContents {
-        flags: vec![flag(1)],
-        ..EnvironmentContents::default()
-    };
-    store
-        .apply(&environment(), 1, Change::Replace(contents))
-        .unwrap();
-    let change = Change::test_server_key(KEY, false);
-    store.apply(&environment(), 2, change).unwrap();
-    store.mark_loaded();
-    store
+    Store::test_with_flag(buffer_events, &environment(), flag(1), KEY)
 }
 
 /// A connected pair: the gateway's side with a small send buffer, the client's with a
